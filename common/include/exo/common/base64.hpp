@@ -1,0 +1,22 @@
+// Base64 and base64url (RFC 4648) for JWTs, JWKs, thumbprints and HTTP Basic credentials,
+// on top of OpenSSL's codec.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace exo {
+
+// Standard alphabet with '=' padding.
+std::string Base64Encode(std::string_view bytes);
+// URL-safe alphabet without padding, as JWTs use.
+std::string Base64UrlEncode(std::string_view bytes);
+// Decodes either alphabet, with or without padding; ignores no other characters. Returns
+// nullopt on any character outside the alphabets or an impossible length.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+// Lower-case hexadecimal.
+std::string HexEncode(std::string_view bytes);
+
+}  // namespace exo

@@ -1,0 +1,113 @@
+#include "internal/signing_keys.hpp"
+
+#include "exo/common/base64.hpp"
+#include "exo/common/clock.hpp"
+
+namespace exo::aad {
+namespace {
+
+Result<SigningKey> MakeKey() {
+  auto key = crypto::PrivateKey::GenerateRsa(2048);
+  if (!key) return std::unexpected(key.error());
+  // Certificate dates are cosmetic here (clients read only n, e and x5t); real time is fine.
+  const SystemTime now = RealClock::Instance().Now();
+  auto cert = crypto::Certificate::SelfSigned(*key, "accounts.accesscontrol.windows.net",
+                                              now - std::chrono::hours(24 * 30),
+                                              now + std::chrono::hours(24 * 365 * 5));
+  if (!cert) return std::unexpected(cert.error());
+  return SigningKey{Base64UrlEncode(cert->Sha1Thumbprint()), *key, *cert};
+}
+
+// Generated keys are shared by every key set of the process, in order.
+Result<SigningKey> PooledKey(std::size_t index) {
+  static std::mutex mu;
+  static std::vector<SigningKey> pool;
+  std::lock_guard lock(mu);
+  while (pool.size() <= index) {
+    auto k = MakeKey();
+    if (!k) return k;
+    pool.push_back(*k);
+  }
+  return pool[index];
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SigningKeySet>> SigningKeySet::Create(std::size_t count) {
+  auto set = std::make_unique<SigningKeySet>();
+  for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i) {
+    auto k = PooledKey(i);
+    if (!k) return std::unexpected(k.error());
+    set->keys_.push_back(*k);
+  }
+  set->pool_next_ = set->keys_.size();
+  return set;
+}
+
+SigningKey SigningKeySet::Signer() const {
+  std::lock_guard lock(mu_);
+  return keys_[signer_];
+}
+
+Result<std::string> SigningKeySet::Rotate() {
+  std::size_t index;
+  {
+    std::lock_guard lock(mu_);
+    index = pool_next_++;
+  }
+  auto k = PooledKey(index);
+  if (!k) return std::unexpected(k.error());
+  std::lock_guard lock(mu_);
+  keys_.push_back(*k);
+  signer_ = keys_.size() - 1;
+  return k->kid;
+}
+
+bool SigningKeySet::Promote(const std::string& kid) {
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].kid == kid) {
+      signer_ = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool SigningKeySet::Retire(const std::string& kid) {
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].kid == kid && i != signer_) {
+      keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (signer_ > i) --signer_;
+      return true;
+    }
+  }
+  return false;
+}
+
+nlohmann::ordered_json SigningKeySet::Jwks(const std::string& issuer) const {
+  std::lock_guard lock(mu_);
+  nlohmann::ordered_json keys = nlohmann::ordered_json::array();
+  for (const auto& k : keys_) {
+    const auto pub = k.certificate.Public();
+    keys.push_back({{"kty", "RSA"},
+                    {"use", "sig"},
+                    {"kid", k.kid},
+                    {"x5t", k.kid},
+                    {"n", Base64UrlEncode(pub.RsaModulus())},
+                    {"e", Base64UrlEncode(pub.RsaExponent())},
+                    {"x5c", {Base64Encode(k.certificate.ToDer())}},
+                    {"issuer", issuer}});
+  }
+  return {{"keys", keys}};
+}
+
+std::vector<std::string> SigningKeySet::Kids() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& k : keys_) out.push_back(k.kid);
+  return out;
+}
+
+}  // namespace exo::aad

@@ -1,0 +1,78 @@
+// The HTTP(S) listener both mocks are built on: cpp-httplib on a bounded thread pool, bound to
+// port 0 by default, with the journal, fault injection and the /_exo control API wired in.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "exo/common/clock.hpp"
+#include "exo/common/random.hpp"
+#include "exo/common/result.hpp"
+#include "exo/common/tls.hpp"
+#include "exo/mock_kit/faults.hpp"
+#include "exo/mock_kit/journal.hpp"
+
+namespace exo::mock {
+
+// The reserved path prefix of the harness control API on every mock.
+inline constexpr const char* kControlPrefix = "/_exo";
+
+struct ServerOptions {
+  std::string name = "mock";       // logger name
+  std::string host = "127.0.0.1";  // listen address
+  int port = 0;                    // 0: any free port
+  std::optional<tls::ServerIdentity> tls;  // absent: plain HTTP
+  std::string public_host;  // host[:port] clients use in URLs; default host:bound-port
+  std::size_t threads = 64;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;  // larger requests get 413
+  std::size_t journal_capacity = 2000;
+};
+
+// Owns the listener thread. Register routes on router() before Start(). Thread-safe after.
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, Clock& clock, Random& random);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  httplib::Server& router() { return *server_; }
+  Journal& journal() { return journal_; }
+  FaultInjector& faults() { return faults_; }
+  Clock& clock() { return clock_; }
+
+  // Binds and starts serving. Connections are accepted (queued) as soon as this returns.
+  Result<void> Start();
+  void Stop();
+
+  int port() const { return port_; }
+  // "https://127.0.0.1:41234" (no trailing slash).
+  std::string base_url() const;
+  bool tls() const { return options_.tls.has_value(); }
+
+ private:
+  void InstallHooks();
+
+  ServerOptions options_;
+  Clock& clock_;
+  Journal journal_;
+  FaultInjector faults_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// Registers GET/POST /_exo/clock[/advance|/set], /_exo/faults[/{id}] and /_exo/journal.
+// `simulated` is null when the server runs on real time: the clock can then only be read.
+void RegisterCommonControlRoutes(HttpServer& server, SimulatedClock* simulated);
+
+// Control API helpers: JSON answers and errors with {"error": {"code", "message"}}.
+void ReplyJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+void ReplyControlError(httplib::Response& res, int status, const std::string& code,
+                       const std::string& message);
+
+}  // namespace exo::mock

@@ -1,0 +1,231 @@
+#include "exo/mock_kit/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <utility>
+
+#include "exo/common/log.hpp"
+#include "exo/common/time_format.hpp"
+
+namespace exo::mock {
+namespace {
+
+// httplib does not expose a request's socket; a reset fault finds it by its port pair. Only
+// fault injection pays for this scan.
+int FindConnectionSocket(const httplib::Request& req) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return -1;
+  int found = -1;
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || fd < 0) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &ll) != 0) continue;
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &pl) != 0) continue;
+    auto port_of = [](const sockaddr_storage& s) -> int {
+      if (s.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(s).sin_port);
+      if (s.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(s).sin6_port);
+      return -1;
+    };
+    if (port_of(local) == req.local_port && port_of(peer) == req.remote_port) {
+      found = static_cast<int>(fd);
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+// Sends a TCP RST now: linger 0 makes the close abortive, and dup2 closes the connection while
+// leaving a dead socket in the descriptor slot that httplib still owns and will close itself.
+void ResetConnection(const httplib::Request& req) {
+  const int fd = FindConnectionSocket(req);
+  if (fd < 0) return;
+  linger lg{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  const int dead = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (dead < 0) return;
+  dup2(dead, fd);
+  close(dead);
+}
+
+std::multimap<std::string, std::string> CopyHeaders(const httplib::Headers& h) {
+  std::multimap<std::string, std::string> out;
+  for (const auto& [k, v] : h) {
+    // httplib adds the connection's addresses as pseudo-headers; they were never sent.
+    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+    out.emplace(k, v);
+  }
+  return out;
+}
+
+std::string ParamsToQuery(const httplib::Params& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    if (!q.empty()) q += '&';
+    q += httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
+  }
+  return q;
+}
+
+void ApplyTruncation(httplib::Response& res, std::size_t keep) {
+  auto body = std::make_shared<std::string>(std::move(res.body));
+  res.body.clear();
+  std::string type = res.get_header_value("Content-Type");
+  if (type.empty()) type = "application/octet-stream";
+  // Content-Length announces the whole body; returning false after `keep` bytes makes httplib
+  // drop the connection, so the client sees a short read.
+  res.set_content_provider(body->size(), type,
+                           [body, keep](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                             const std::size_t end = std::min(keep, body->size());
+                             if (offset >= end) return false;
+                             sink.write(body->data() + offset, end - offset);
+                             return true;
+                           });
+}
+
+// Set by the pre-routing hook when a fault truncates the real handler's answer.
+thread_local std::optional<std::size_t> t_truncate_after;
+
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions options, Clock& clock, Random& random)
+    : options_(std::move(options)),
+      clock_(clock),
+      journal_(options_.journal_capacity),
+      faults_(clock, random) {
+  if (options_.tls) {
+    server_ = std::make_unique<httplib::SSLServer>(options_.tls->certificate.get(),
+                                                   options_.tls->key.get());
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_keep_alive_max_count(1000);
+  server_->set_read_timeout(30);
+  server_->set_write_timeout(30);
+  InstallHooks();
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::InstallHooks() {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    TakeAnnotations();  // a fresh set for this request
+    t_truncate_after.reset();
+    if (req.path.rfind(kControlPrefix, 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+    auto decision = faults_.Decide(req.method, req.path, req.body);
+    if (!decision) return httplib::Server::HandlerResponse::Unhandled;
+    Annotate("fault", decision->rule_id);
+    if (decision->latency.count() > 0) clock_.SleepFor(decision->latency);
+    if (decision->reset) {
+      ResetConnection(req);
+      res.status = 500;  // never reaches the client: the connection is gone
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!decision->status) {
+      t_truncate_after = decision->truncate_after;
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = *decision->status;
+    for (const auto& [k, v] : decision->headers) res.set_header(k, v);
+    res.set_content(decision->body, decision->content_type);
+    if (decision->truncate_after) ApplyTruncation(res, *decision->truncate_after);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server_->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (t_truncate_after) ApplyTruncation(res, *std::exchange(t_truncate_after, std::nullopt));
+  });
+  server_->set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        // A handler that throws has a bug; answer 500 and keep serving.
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log::Get(options_.name)->error("handler for {} {} threw: {}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content("", "text/plain");
+      });
+  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (req.path.rfind(kControlPrefix, 0) == 0) {
+      TakeAnnotations();
+      return;  // harness control traffic is not the client's conversation
+    }
+    JournalEntry e;
+    e.time = clock_.Now();
+    e.method = req.method;
+    e.path = req.path;
+    e.query = ParamsToQuery(req.params);
+    e.request_headers = CopyHeaders(req.headers);
+    e.request_body = req.body;
+    e.status = res.status;
+    e.response_headers = CopyHeaders(res.headers);
+    e.response_body = res.body;
+    e.remote = req.remote_addr + ":" + std::to_string(req.remote_port);
+    e.annotations = TakeAnnotations();
+    journal_.Record(std::move(e));
+  });
+}
+
+Result<void> HttpServer::Start() {
+  static std::once_flag sigpipe;
+  // A client that hangs up mid-response must not kill the process.
+  std::call_once(sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
+  if (!server_->is_valid()) {
+    return Fail(ErrorCategory::kConfiguration, "tls", "the TLS server could not be set up");
+  }
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(options_.host);
+  } else {
+    port_ = server_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0) {
+    return Fail(ErrorCategory::kConfiguration, "bind",
+                "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                    " (address in use, or not an address of this machine)");
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  log::Get(options_.name)->info("listening on {}", base_url());
+  return {};
+}
+
+void HttpServer::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string HttpServer::base_url() const {
+  std::string host = options_.public_host;
+  if (host.empty()) {
+    host = options_.host == "0.0.0.0" ? "127.0.0.1" : options_.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    host += ":" + std::to_string(port_);
+  }
+  return std::string(tls() ? "https://" : "http://") + host;
+}
+
+void ReplyJson(httplib::Response& res, const nlohmann::json& body, int status) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void ReplyControlError(httplib::Response& res, int status, const std::string& code,
+                       const std::string& message) {
+  ReplyJson(res, {{"error", {{"code", code}, {"message", message}}}}, status);
+}
+
+}  // namespace exo::mock
