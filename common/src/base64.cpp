@@ -42,8 +42,11 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     if (!ok) return std::nullopt;
     s.push_back(c);
   }
-  if (s.size() % 4 == 1 || padding > 2) return std::nullopt;
+  if (s.size() % 4 == 1) return std::nullopt;
   const std::size_t missing = (4 - s.size() % 4) % 4;
+  // Padding is optional (base64url drops it), but when present it must complete the last
+  // quantum exactly: "Zm9v==" or "Zg=" is no encoder's output.
+  if (padding != 0 && padding != missing) return std::nullopt;
   s.append(missing, '=');
   std::vector<unsigned char> out(s.size() / 4 * 3 + 1);
   const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(s.data()),

@@ -26,6 +26,53 @@ RealClock& RealClock::Instance() {
   return clock;
 }
 
+SystemTime OffsetClock::Now() const {
+  std::lock_guard lock(mu_);
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<SystemTime::duration>(system_offset_);
+}
+
+MonoTime OffsetClock::Monotonic() const {
+  std::lock_guard lock(mu_);
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<MonoTime::duration>(mono_offset_);
+}
+
+bool OffsetClock::WaitUntil(MonoTime deadline, const std::function<bool()>& done) {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (done && done()) return true;
+    // The deadline is in offset time; an Advance() moves it closer, so re-derive it each wake.
+    const auto real_deadline =
+        deadline - std::chrono::duration_cast<MonoTime::duration>(mono_offset_);
+    if (std::chrono::steady_clock::now() >= real_deadline) return false;
+    cv_.wait_until(lock, real_deadline);
+  }
+}
+
+void OffsetClock::Notify() {
+  { std::lock_guard lock(mu_); }
+  cv_.notify_all();
+}
+
+void OffsetClock::Advance(Duration d) {
+  if (d <= Duration::zero()) return;
+  {
+    std::lock_guard lock(mu_);
+    mono_offset_ += d;
+    system_offset_ += d;
+  }
+  cv_.notify_all();
+}
+
+void OffsetClock::SetNow(SystemTime t) {
+  {
+    std::lock_guard lock(mu_);
+    system_offset_ = t - std::chrono::system_clock::now();
+  }
+  cv_.notify_all();
+}
+
 SimulatedClock::SimulatedClock(SystemTime start)
     : system_offset_(std::chrono::duration_cast<Duration>(start.time_since_epoch())) {}
 

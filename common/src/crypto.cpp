@@ -107,6 +107,17 @@ Result<PublicKey> PublicKey::FromRsaComponents(std::string_view n, std::string_v
       BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()),
                 nullptr));
   if (!bn_n || !bn_e) return CryptoError("bad RSA components");
+  // OpenSSL builds a key from any numbers, even empty ones (a 0-bit key that verifies nothing),
+  // so refuse what no real RSA key can have before it reaches a verifier.
+  if (BN_num_bits(bn_n.get()) < 1024) {
+    return Fail(ErrorCategory::kConfiguration, "crypto",
+                "RSA modulus of " + std::to_string(BN_num_bits(bn_n.get())) +
+                    " bits; at least 1024 required");
+  }
+  if (!BN_is_odd(bn_e.get()) || BN_num_bits(bn_e.get()) < 2) {
+    return Fail(ErrorCategory::kConfiguration, "crypto",
+                "RSA public exponent must be odd and at least 3");
+  }
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n.get());
   OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e.get());
@@ -179,6 +190,10 @@ Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
 }
 
 Result<std::string> PrivateKey::Sign(SignatureScheme scheme, std::string_view data) const {
+  // Every scheme is an RSA one; another key type would silently sign with its own algorithm.
+  if (EVP_PKEY_is_a(key_.get(), "RSA") != 1) {
+    return Fail(ErrorCategory::kConfiguration, "crypto", "RSA signature scheme needs an RSA key");
+  }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   if (EVP_DigestSignInit(md.get(), &pctx, EVP_sha256(), nullptr, key_.get()) != 1) {
@@ -227,7 +242,15 @@ Result<std::vector<Certificate>> Certificate::AllFromPem(std::string_view pem) {
   while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     out.emplace_back(WrapCert(c));
   }
-  ERR_clear_error();  // the loop ends on "no start line"
+  // Only "no start line" means the bundle is used up; any other error is a block that failed to
+  // decode, and stopping there would silently drop it and every certificate after it.
+  const unsigned long last = ERR_peek_last_error();
+  if (last != 0 &&
+      !(ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE)) {
+    return CryptoError("corrupt certificate after " + std::to_string(out.size()) +
+                       " in PEM bundle");
+  }
+  ERR_clear_error();
   if (out.empty()) return Fail(ErrorCategory::kConfiguration, "crypto", "no PEM certificate");
   return out;
 }

@@ -9,11 +9,19 @@ namespace exo::log {
 namespace {
 std::once_flag g_init;
 
+bool ApplyLevel(const std::string& level) {
+  const auto parsed = spdlog::level::from_str(level);
+  if (parsed == spdlog::level::off && level != "off") return false;
+  spdlog::set_level(parsed);
+  return true;
+}
+
+// Runs once, at the first Get() or SetLevel(), so the defaults land before any explicit level
+// and can never overwrite one.
 void InitFromEnvironment() {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
-  const char* level = std::getenv("EXO_LOG_LEVEL");
   spdlog::set_level(spdlog::level::warn);
-  if (level) SetLevel(level);
+  if (const char* level = std::getenv("EXO_LOG_LEVEL")) ApplyLevel(level);
 }
 }  // namespace
 
@@ -28,10 +36,8 @@ std::shared_ptr<spdlog::logger> Get(const std::string& component) {
 }
 
 bool SetLevel(const std::string& level) {
-  const auto parsed = spdlog::level::from_str(level);
-  if (parsed == spdlog::level::off && level != "off") return false;
-  spdlog::set_level(parsed);
-  return true;
+  std::call_once(g_init, InitFromEnvironment);
+  return ApplyLevel(level);
 }
 
 }  // namespace exo::log

@@ -1,6 +1,5 @@
 #include "exo/common/time_format.hpp"
 
-#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -12,6 +11,19 @@ std::tm ToTm(SystemTime t) {
   std::tm tm{};
   gmtime_r(&tt, &tm);
   return tm;
+}
+bool IsDigit(std::string_view s, std::size_t pos) {
+  return pos < s.size() && s[pos] >= '0' && s[pos] <= '9';
+}
+bool At(std::string_view s, std::size_t pos, char c) { return pos < s.size() && s[pos] == c; }
+// Exactly `count` ASCII digits at `pos`: unlike sscanf's %d, no sign, no spaces, no short field.
+bool ReadDigits(std::string_view s, std::size_t pos, std::size_t count, int& out) {
+  out = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (!IsDigit(s, i)) return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
 }
 std::string Format(SystemTime t, const char* fmt) {
   const std::tm tm = ToTm(t);
@@ -40,11 +52,10 @@ std::int64_t ToUnixSeconds(SystemTime t) {
 
 SystemTime FromUnixSeconds(std::int64_t s) { return SystemTime(std::chrono::seconds(s)); }
 
-std::optional<SystemTime> ParseIso8601(std::string_view text) {
-  std::string s(text);
+std::optional<SystemTime> ParseIso8601(std::string_view s) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
-  int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
+  if (!ReadDigits(s, 0, 4, y) || !At(s, 4, '-') || !ReadDigits(s, 5, 2, mo) || !At(s, 7, '-') ||
+      !ReadDigits(s, 8, 2, d)) {
     return std::nullopt;
   }
   std::size_t pos = 10;
@@ -52,15 +63,16 @@ std::optional<SystemTime> ParseIso8601(std::string_view text) {
   int offset_minutes = 0;
   if (pos < s.size()) {
     if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
-    int n = 0;
-    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8) {
+    if (!ReadDigits(s, pos + 1, 2, h) || !At(s, pos + 3, ':') || !ReadDigits(s, pos + 4, 2, mi) ||
+        !At(s, pos + 6, ':') || !ReadDigits(s, pos + 7, 2, sec)) {
       return std::nullopt;
     }
     pos += 9;
     if (pos < s.size() && s[pos] == '.') {
       ++pos;
+      if (!IsDigit(s, pos)) return std::nullopt;  // "44.Z": a fraction needs a digit
       long long scale = 100000000;
-      while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      while (IsDigit(s, pos)) {
         nanos += (s[pos] - '0') * scale;
         scale /= 10;
         ++pos;
@@ -71,7 +83,8 @@ std::optional<SystemTime> ParseIso8601(std::string_view text) {
       ++pos;
     } else if (s[pos] == '+' || s[pos] == '-') {
       int oh, om;
-      if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2 || s.size() != pos + 6) {
+      if (!ReadDigits(s, pos + 1, 2, oh) || !At(s, pos + 3, ':') ||
+          !ReadDigits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
         return std::nullopt;
       }
       offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);

@@ -79,7 +79,19 @@ Result<CertificateAuthority> CertificateAuthority::LoadOrCreate(const std::files
   const auto cert_path = dir / kCertFile;
   const auto key_path = dir / kKeyFile;
   std::error_code ec;
-  if (std::filesystem::exists(cert_path, ec) && std::filesystem::exists(key_path, ec)) {
+  const bool have_cert = std::filesystem::exists(cert_path, ec);
+  const bool have_key = std::filesystem::exists(key_path, ec);
+  // Half a CA is a mistake to report, not a gap to fill: regenerating would overwrite the half
+  // that is left and silently invalidate every client that already trusts the old CA.
+  if (have_cert != have_key) {
+    const auto& missing = have_cert ? key_path : cert_path;
+    const auto& present = have_cert ? cert_path : key_path;
+    return Fail(ErrorCategory::kConfiguration, "tls",
+                "CA file " + missing.string() + " is missing but " + present.string() + " exists",
+                "restore " + missing.string() + ", or delete " + present.string() +
+                    " to generate a new CA");
+  }
+  if (have_cert && have_key) {
     auto cert_pem = ReadFile(cert_path);
     if (!cert_pem) return std::unexpected(cert_pem.error());
     auto key_pem = ReadFile(key_path);

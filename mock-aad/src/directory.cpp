@@ -112,8 +112,13 @@ Result<Settings> Settings::FromJson(const json& j, const Settings& base) {
   if (auto r = secs("throttleWindowSeconds", s.throttle_window); !r) return std::unexpected(r.error());
   if (auto r = secs("throttleRetryAfterSeconds", s.throttle_retry_after); !r) return std::unexpected(r.error());
   if (j.contains("throttleLimit")) {
-    if (!j["throttleLimit"].is_number_unsigned()) return Invalid("settings.throttleLimit must be >= 0");
-    s.throttle_limit = j["throttleLimit"].get<std::uint64_t>();
+    // JSON built in C++ holds a literal 5 as a signed integer; parsed text holds it unsigned.
+    const json& limit = j["throttleLimit"];
+    if (!limit.is_number_unsigned() &&
+        !(limit.is_number_integer() && limit.get<std::int64_t>() >= 0)) {
+      return Invalid("settings.throttleLimit must be an integer >= 0");
+    }
+    s.throttle_limit = limit.get<std::uint64_t>();
   }
   if (j.contains("throttlePlainBody")) {
     if (!j["throttlePlainBody"].is_boolean()) return Invalid("settings.throttlePlainBody is a boolean");

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
       "Documentation: docs/mock-aad.md"};
   std::string listen = "127.0.0.1:0";
   bool no_tls = false;
-  std::string ca_dir, world_file, ready_file, clock_mode = "simulated", start_time, log_level;
+  std::string ca_dir, world_file, ready_file, clock_mode = "real", start_time, log_level;
   std::vector<std::string> host_names;
   std::uint64_t seed = 1;
   std::size_t threads = 64;
@@ -34,11 +34,14 @@ int main(int argc, char** argv) {
                  "Extra name for the server certificate, e.g. login.microsoftonline.com "
                  "(repeatable)");
   app.add_option("--clock", clock_mode,
-                 "simulated: time moves only through POST /_exo/clock/advance; real: wall clock")
+                 "real: wall-clock time, which POST /_exo/clock/advance can move ahead (what "
+                 "real clients need: they stamp certificate assertions with their own clock); "
+                 "simulated: time stands still except through /_exo/clock (deterministic runs)")
       ->check(CLI::IsMember({"simulated", "real"}))
       ->capture_default_str();
   app.add_option("--start-time", start_time,
-                 "Simulated clock start, ISO 8601 (default 2026-11-02T09:00:00Z)");
+                 "Clock start, ISO 8601 (simulated default: 2026-11-02T09:00:00Z; real default: "
+                 "now)");
   app.add_option("--seed", seed, "Seed for ids, trace ids and the default admin password")
       ->capture_default_str();
   app.add_option("--threads", threads, "Worker threads (connections served at once)")
@@ -96,8 +99,10 @@ int main(int argc, char** argv) {
     start = *t;
   }
   exo::SimulatedClock simulated(start);
-  const bool is_sim = clock_mode == "simulated";
-  exo::Clock& clock = is_sim ? static_cast<exo::Clock&>(simulated) : exo::RealClock::Instance();
+  exo::OffsetClock offset;
+  if (!start_time.empty() && clock_mode == "real") offset.SetNow(start);
+  exo::AdjustableClock& clock =
+      clock_mode == "simulated" ? static_cast<exo::AdjustableClock&>(simulated) : offset;
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t stop_signals;
@@ -106,7 +111,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto server = exo::aad::MockAad::Start(options, clock, is_sim ? &simulated : nullptr);
+  auto server = exo::aad::MockAad::Start(options, clock, &clock);
   if (!server) {
     std::cerr << "mock-aad: " << server.error().Describe() << "\n";
     return 1;

@@ -15,7 +15,7 @@ using nlohmann::json;
 struct MockAad::Impl {
   MockAadOptions options;
   Clock& clock;
-  SimulatedClock* simulated;
+  AdjustableClock* simulated;
   SeededRandom random;
   Directory directory;
   std::unique_ptr<SigningKeySet> keys;
@@ -26,7 +26,7 @@ struct MockAad::Impl {
   HarnessIdentity identity;
   std::unique_ptr<mock::HttpServer> server;
 
-  Impl(MockAadOptions o, Clock& c, SimulatedClock* s)
+  Impl(MockAadOptions o, Clock& c, AdjustableClock* s)
       : options(std::move(o)), clock(c), simulated(s), random(options.seed), directory(c, random) {}
 
   void RegisterControlRoutes();
@@ -178,7 +178,7 @@ void MockAad::Impl::RegisterControlRoutes() {
 }
 
 Result<std::unique_ptr<MockAad>> MockAad::Start(MockAadOptions options, Clock& clock,
-                                                SimulatedClock* simulated) {
+                                                AdjustableClock* simulated) {
   auto impl = std::make_unique<Impl>(std::move(options), clock, simulated);
   Impl& m = *impl;
 
@@ -211,7 +211,7 @@ Result<std::unique_ptr<MockAad>> MockAad::Start(MockAadOptions options, Clock& c
     }
   }
 
-  auto keys = SigningKeySet::Create(m.options.signing_keys);
+  auto keys = SigningKeySet::Create(m.options.signing_keys, m.options.ca_dir);
   if (!keys) return std::unexpected(keys.error());
   m.keys = std::move(*keys);
   m.tokens = std::make_unique<TokenService>(m.directory, *m.keys, clock, m.random);
@@ -292,7 +292,10 @@ json MockAad::ReadyInfo() const {
   json j = {{"aad", base_url()},
             {"control", base_url() + mock::kControlPrefix},
             {"tenant", {{"id", impl_->identity.tenant_id}, {"domain", impl_->identity.tenant_domain}}},
-            {"admin", {{"upn", impl_->identity.admin_upn}, {"password", impl_->identity.admin_password}}}};
+            {"admin", nullptr}};
+  if (!impl_->identity.admin_upn.empty()) {
+    j["admin"] = {{"upn", impl_->identity.admin_upn}, {"password", impl_->identity.admin_password}};
+  }
   j["ca"] = impl_->ca_file.empty() ? json(nullptr) : json(impl_->ca_file.string());
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include "exo/common/base64.hpp"
 #include "exo/common/clock.hpp"
+#include "exo/common/file.hpp"
 
 namespace exo::aad {
 namespace {
@@ -31,12 +32,32 @@ Result<SigningKey> PooledKey(std::size_t index) {
   return pool[index];
 }
 
+// The index-th key from `dir` if it holds one, else from the pool (then written to `dir`).
+Result<SigningKey> CachedKey(std::size_t index, const std::filesystem::path& dir) {
+  if (dir.empty()) return PooledKey(index);
+  const auto path = dir / ("signing-key-" + std::to_string(index + 1) + ".pem");
+  if (auto text = ReadFile(path)) {
+    auto key = crypto::PrivateKey::FromPem(*text);
+    auto cert = crypto::Certificate::FromPem(*text);
+    if (key && cert) return SigningKey{Base64UrlEncode(cert->Sha1Thumbprint()), *key, *cert};
+  }
+  auto k = PooledKey(index);
+  if (!k) return k;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (auto w = WriteFileAtomically(path, k->key.ToPem() + k->certificate.ToPem(), 0600); !w) {
+    return std::unexpected(w.error());
+  }
+  return k;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<SigningKeySet>> SigningKeySet::Create(std::size_t count) {
+Result<std::unique_ptr<SigningKeySet>> SigningKeySet::Create(std::size_t count,
+                                                            const std::filesystem::path& cache_dir) {
   auto set = std::make_unique<SigningKeySet>();
   for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i) {
-    auto k = PooledKey(i);
+    auto k = CachedKey(i, cache_dir);
     if (!k) return std::unexpected(k.error());
     set->keys_.push_back(*k);
   }

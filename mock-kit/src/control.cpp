@@ -5,21 +5,21 @@
 namespace exo::mock {
 namespace {
 
-nlohmann::json ClockJson(Clock& clock, SimulatedClock* sim) {
+nlohmann::json ClockJson(Clock& clock, AdjustableClock* sim) {
   nlohmann::json j = {
-      {"mode", sim ? "simulated" : "real"},
+      {"mode", !sim ? "real" : sim->frozen() ? "simulated" : "offset"},
       {"now", FormatIso8601Ticks(clock.Now())},
       {"monotonicMs", std::chrono::duration_cast<std::chrono::milliseconds>(
                           clock.Monotonic().time_since_epoch())
                           .count()}};
-  if (sim) {
-    if (auto next = sim->NextWakeup()) {
+  if (auto* frozen = dynamic_cast<SimulatedClock*>(sim)) {
+    if (auto next = frozen->NextWakeup()) {
       j["nextWakeupMs"] =
           std::chrono::duration_cast<std::chrono::milliseconds>(next->time_since_epoch()).count();
     } else {
       j["nextWakeupMs"] = nullptr;
     }
-    j["waiters"] = sim->WaiterCount();
+    j["waiters"] = frozen->WaiterCount();
   }
   return j;
 }
@@ -36,7 +36,7 @@ std::optional<nlohmann::json> ParseBody(const httplib::Request& req, httplib::Re
 
 }  // namespace
 
-void RegisterCommonControlRoutes(HttpServer& server, SimulatedClock* sim) {
+void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* sim) {
   auto& r = server.router();
   Clock& clock = server.clock();
   const std::string p = kControlPrefix;
@@ -46,7 +46,7 @@ void RegisterCommonControlRoutes(HttpServer& server, SimulatedClock* sim) {
   });
   // {"by": "65m"} or {"seconds": 3900}
   r.Post(p + "/clock/advance", [&clock, sim](const httplib::Request& req, httplib::Response& res) {
-    if (!sim) return ReplyControlError(res, 409, "RealClock", "this server runs on real time");
+    if (!sim) return ReplyControlError(res, 409, "FixedClock", "this server's clock cannot be moved");
     auto body = ParseBody(req, res);
     if (!body) return;
     std::optional<Duration> by;
@@ -65,7 +65,7 @@ void RegisterCommonControlRoutes(HttpServer& server, SimulatedClock* sim) {
   });
   // {"now": "2027-04-01T00:00:00Z"}: steps system time; monotonic time never goes back.
   r.Post(p + "/clock/set", [&clock, sim](const httplib::Request& req, httplib::Response& res) {
-    if (!sim) return ReplyControlError(res, 409, "RealClock", "this server runs on real time");
+    if (!sim) return ReplyControlError(res, 409, "FixedClock", "this server's clock cannot be moved");
     auto body = ParseBody(req, res);
     if (!body) return;
     std::optional<SystemTime> t;

@@ -4,9 +4,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <latch>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "temp_dir.hpp"
@@ -149,14 +153,41 @@ TEST(FileTest, ReadFileMissingIsConfigurationError) {
   EXPECT_NE(r.error().message.find("No such file"), std::string::npos) << r.error().message;
 }
 
-// Verifies that reading a directory is an error, not an empty file.
+// Verifies that reading a directory is a configuration error naming the path, not an empty file.
 TEST(FileTest, ReadFileOfDirectoryIsError) {
-  GTEST_SKIP() << "bug: common/src/file.cpp:46 std::ifstream opens a directory, so ReadFile(dir) "
-                  "returns an empty string instead of an error";
   TempDir tmp;
   auto r = ReadFile(tmp.path());
   ASSERT_FALSE(r.has_value()) << "read a directory as \"" << *r << "\"";
+  EXPECT_EQ(r.error().category, ErrorCategory::kConfiguration);
   EXPECT_EQ(r.error().code, "io");
+  EXPECT_NE(r.error().message.find(tmp.path().string()), std::string::npos) << r.error().message;
+}
+
+// Verifies that two threads writing the same path at once both succeed, the file ends up holding
+// one writer's whole contents, and no temporary file is left behind.
+TEST(FileTest, ConcurrentWritersToSamePathBothSucceed) {
+  TempDir tmp;
+  const auto path = tmp.path() / "shared";
+  const std::string a(64 * 1024, 'a');
+  const std::string b(32 * 1024, 'b');
+  constexpr int kRounds = 50;
+  std::latch start(2);
+  std::atomic<int> failures{0};
+  auto writer = [&](const std::string& contents) {
+    start.arrive_and_wait();
+    for (int i = 0; i < kRounds; ++i) {
+      if (!WriteFileAtomically(path, contents).has_value()) ++failures;
+    }
+  };
+  std::thread first(writer, std::cref(a));
+  std::thread second(writer, std::cref(b));
+  first.join();
+  second.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::string final_contents = ReadFile(path).value_or("<error>");
+  EXPECT_TRUE(final_contents == a || final_contents == b)
+      << "mixed contents of " << final_contents.size() << " bytes";
+  EXPECT_EQ(Entries(tmp.path()), std::vector<std::string>{"shared"});
 }
 
 }  // namespace

@@ -74,14 +74,26 @@ TEST(LogTest, SetLevelRejectsUnknownNames) {
 // Verifies that a level set before the first Get() survives it: a binary that parses --log-level
 // and calls SetLevel before creating any logger must not be reset to the default.
 TEST(LogTest, SetLevelBeforeFirstGetIsKept) {
-  GTEST_SKIP() << "bug: common/src/log.cpp:15 the first Get() runs InitFromEnvironment, which "
-                  "resets the level to warn and discards an earlier SetLevel(\"debug\")";
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: no logger created yet
   EXPECT_EXIT(
       {
         ::unsetenv("EXO_LOG_LEVEL");
         SetLevel("debug");
         const bool kept = Get("log-test-early")->level() == spdlog::level::debug;
+        std::exit(kept ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// Verifies that an explicit SetLevel wins over EXO_LOG_LEVEL even when it comes before the
+// first Get().
+TEST(LogTest, SetLevelOverridesEnvironment) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ::setenv("EXO_LOG_LEVEL", "trace", 1);
+        SetLevel("error");
+        const bool kept = Get("log-test-override")->level() == spdlog::level::err;
         std::exit(kept ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");

@@ -291,6 +291,32 @@ TEST(CertificateAuthorityTest, LoadOrCreateRejectsCorruptCertificate) {
   EXPECT_EQ(ReadFile(tmp.path() / "ca.pem").value_or(""), "not a certificate\n");
 }
 
+// Verifies that a CA directory holding only one of ca.pem and ca-key.pem is a configuration error
+// naming the missing file, and that the remaining file is neither overwritten nor joined by a
+// newly generated partner.
+TEST(CertificateAuthorityTest, LoadOrCreateRejectsHalfACa) {
+  for (const char* removed : {CertificateAuthority::kKeyFile, CertificateAuthority::kCertFile}) {
+    SCOPED_TRACE(removed);
+    TempDir tmp;
+    ASSERT_TRUE(CertificateAuthority::LoadOrCreate(tmp.path()).has_value());
+    const auto missing = tmp.path() / removed;
+    const auto kept = tmp.path() / (missing.filename() == CertificateAuthority::kKeyFile
+                                        ? CertificateAuthority::kCertFile
+                                        : CertificateAuthority::kKeyFile);
+    ASSERT_TRUE(std::filesystem::remove(missing));
+    const std::string kept_before = ReadFile(kept).value_or("<error>");
+
+    auto ca = CertificateAuthority::LoadOrCreate(tmp.path());
+    ASSERT_FALSE(ca.has_value());
+    EXPECT_EQ(ca.error().category, ErrorCategory::kConfiguration);
+    EXPECT_EQ(ca.error().code, "tls");
+    EXPECT_NE(ca.error().message.find(missing.string()), std::string::npos) << ca.error().message;
+    EXPECT_FALSE(ca.error().remedy.empty());
+    EXPECT_FALSE(std::filesystem::exists(missing)) << "must not generate the missing half";
+    EXPECT_EQ(ReadFile(kept).value_or("<error>"), kept_before) << "must not overwrite";
+  }
+}
+
 // Verifies that a CA directory that cannot be created (a regular file is in the way) is a
 // configuration error.
 TEST(CertificateAuthorityTest, LoadOrCreateFailsWhenDirectoryIsAFile) {

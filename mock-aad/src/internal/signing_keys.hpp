@@ -2,6 +2,7 @@
 // rotated with overlap as Entra does (the old key stays published until retired).
 #pragma once
 
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,8 +24,11 @@ struct SigningKey {
 class SigningKeySet {
  public:
   // `count` keys, the first signing. Keys come from a process-wide pool so that many mocks in
-  // one test process do not each pay for RSA key generation.
-  static Result<std::unique_ptr<SigningKeySet>> Create(std::size_t count = 2);
+  // one test process do not each pay for RSA key generation; with a `cache_dir` they are also
+  // kept there (signing-key-N.pem: key and certificate), so a restarted server starts in
+  // milliseconds and keeps its kids.
+  static Result<std::unique_ptr<SigningKeySet>> Create(std::size_t count = 2,
+                                                      const std::filesystem::path& cache_dir = {});
 
   SigningKey Signer() const;
   // Publishes a new key and makes it the signer; the previous signer stays published.

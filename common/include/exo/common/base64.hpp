@@ -13,7 +13,8 @@ std::string Base64Encode(std::string_view bytes);
 // URL-safe alphabet without padding, as JWTs use.
 std::string Base64UrlEncode(std::string_view bytes);
 // Decodes either alphabet, with or without padding; ignores no other characters. Returns
-// nullopt on any character outside the alphabets or an impossible length.
+// nullopt on any character outside the alphabets, an impossible length, or padding that does
+// not bring the length to a multiple of 4 ("Zg==" and "Zg" decode, "Zg=" and "Zm9v=" do not).
 std::optional<std::string> Base64Decode(std::string_view text);
 
 // Lower-case hexadecimal.

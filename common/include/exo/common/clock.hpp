@@ -57,10 +57,42 @@ class RealClock final : public Clock {
   std::condition_variable cv_;
 };
 
+// A clock its owner can move forward or step: what the harness control API and the scenario
+// runner drive.
+class AdjustableClock : public Clock {
+ public:
+  // Moves both system and monotonic time forward by `d` (negative values are ignored) and
+  // wakes waiters whose deadline passed.
+  virtual void Advance(Duration d) = 0;
+  // Steps system time to `t` (forwards or backwards); monotonic time is unaffected.
+  virtual void SetNow(SystemTime t) = 0;
+  // True when time stands still between adjustments (simulated), false when it also flows.
+  virtual bool frozen() const = 0;
+};
+
+// Real time plus an offset that only grows: what a harness server uses when real clients (which
+// stamp assertions with their own wall clock) talk to it, while tests can still jump ahead.
+class OffsetClock final : public AdjustableClock {
+ public:
+  SystemTime Now() const override;
+  MonoTime Monotonic() const override;
+  bool WaitUntil(MonoTime deadline, const std::function<bool()>& done) override;
+  void Notify() override;
+  void Advance(Duration d) override;
+  void SetNow(SystemTime t) override;
+  bool frozen() const override { return false; }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Duration mono_offset_{};
+  Duration system_offset_{};
+};
+
 // A clock that moves only when its owner says so (tests, the scenario runner, the harness control
 // API). Monotonic time starts at an arbitrary epoch; system time starts at `start` and moves with
 // it, except that SetNow() may step system time alone, as an NTP correction would.
-class SimulatedClock final : public Clock {
+class SimulatedClock final : public AdjustableClock {
  public:
   explicit SimulatedClock(SystemTime start = DefaultStart());
 
@@ -69,12 +101,11 @@ class SimulatedClock final : public Clock {
   bool WaitUntil(MonoTime deadline, const std::function<bool()>& done) override;
   void Notify() override;
 
-  // Moves both clocks forward by `d` (negative values are ignored) and wakes due waiters.
-  void Advance(Duration d);
+  void Advance(Duration d) override;
   // Moves monotonic time forward to `t` if it lies in the future.
   void AdvanceTo(MonoTime t);
-  // Steps system time to `t` (forwards or backwards); monotonic time is unaffected.
-  void SetNow(SystemTime t);
+  void SetNow(SystemTime t) override;
+  bool frozen() const override { return true; }
 
   // The earliest deadline any waiter is blocked on, if any: where a runner jumps to next.
   std::optional<MonoTime> NextWakeup() const;

@@ -18,14 +18,15 @@ namespace exo::crypto {
 std::string Sha1(std::string_view data);
 std::string Sha256(std::string_view data);
 
-// RSASSA-PKCS1-v1_5 or RSASSA-PSS (salt = digest length), both with SHA-256; and ECDSA P-256
-// with SHA-256 in JWS's raw r||s form.
-enum class SignatureScheme { kRsaPkcs1Sha256, kRsaPssSha256, kEcdsaP256Sha256 };
+// RSASSA-PKCS1-v1_5 or RSASSA-PSS (salt = digest length), both with SHA-256. Both need an RSA
+// key: Sign with any other key is an error and Verify with one returns false.
+enum class SignatureScheme { kRsaPkcs1Sha256, kRsaPssSha256 };
 
 class PublicKey {
  public:
   static Result<PublicKey> FromPem(std::string_view pem);
-  // An RSA key from its big-endian modulus and exponent (a JWK's n and e, decoded).
+  // An RSA key from its big-endian modulus and exponent (a JWK's n and e, decoded). A modulus
+  // under 1024 bits or an exponent that is empty, even or below 3 is a configuration error.
   static Result<PublicKey> FromRsaComponents(std::string_view n, std::string_view e);
 
   bool Verify(SignatureScheme scheme, std::string_view data, std::string_view signature) const;

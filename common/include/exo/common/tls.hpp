@@ -26,15 +26,17 @@ class CertificateAuthority {
 
   // A new CA (EC P-256, valid ten years).
   static Result<CertificateAuthority> Generate(const std::string& common_name = "ExoHarness CA");
-  // Loads ca.pem and ca-key.pem from `dir`; when absent, generates a CA and writes them there
-  // (key file mode 0600). The directory is created if needed.
+  // Loads ca.pem and ca-key.pem from `dir`; when both are absent, generates a CA and writes them
+  // there (key file mode 0600). The directory is created if needed. Only one of the two present
+  // is a configuration error naming the missing file; nothing is overwritten.
   static Result<CertificateAuthority> LoadOrCreate(const std::filesystem::path& dir);
 
   // Writes ca.pem and ca-key.pem (0600) into `dir`.
   Result<std::filesystem::path> Save(const std::filesystem::path& dir) const;
 
   // A server certificate valid for 127.0.0.1, ::1, localhost and `extra_names` (DNS names or
-  // IP literals), with serverAuth usage, valid 1 day before now until 2 years after.
+  // IP literals), with serverAuth usage, valid from 1 day before now for about 800 days, under
+  // the 825-day limit clients enforce.
   Result<ServerIdentity> IssueServer(const std::vector<std::string>& extra_names = {}) const;
 
   const crypto::Certificate& certificate() const { return cert_; }

@@ -21,8 +21,9 @@ struct MockAadOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port
   bool tls = true;
-  // Where the harness CA lives (ca.pem, ca-key.pem); created there if absent. Empty: a fresh CA
-  // in a new temporary directory.
+  // Where the harness CA lives (ca.pem, ca-key.pem), and the token-signing keys
+  // (signing-key-N.pem); created there if absent. Empty: a fresh CA in a new temporary directory
+  // and signing keys generated for this process.
   std::filesystem::path ca_dir;
   // Extra names on the server certificate, e.g. "login.microsoftonline.com".
   std::vector<std::string> host_names;
@@ -45,10 +46,10 @@ struct HarnessIdentity {
 class MockAad {
  public:
   // Builds the directory, keys and TLS identity, then starts listening. `clock` must outlive the
-  // server. Pass a SimulatedClock as `simulated` too (the same object) to let the control API
-  // move it; leave it null on real time.
+  // server. Pass the same object as `adjustable` (a SimulatedClock or OffsetClock) to let the
+  // control API move it; leave it null to forbid that.
   static Result<std::unique_ptr<MockAad>> Start(MockAadOptions options, Clock& clock,
-                                                SimulatedClock* simulated = nullptr);
+                                                AdjustableClock* adjustable = nullptr);
   ~MockAad();
 
   // "https://127.0.0.1:41234": the authority host; tenants are path segments below it.

@@ -67,8 +67,8 @@ class HttpServer {
 };
 
 // Registers GET/POST /_exo/clock[/advance|/set], /_exo/faults[/{id}] and /_exo/journal.
-// `simulated` is null when the server runs on real time: the clock can then only be read.
-void RegisterCommonControlRoutes(HttpServer& server, SimulatedClock* simulated);
+// `adjustable` is the server's clock when the harness may move it, null when it may only be read.
+void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* adjustable);
 
 // Control API helpers: JSON answers and errors with {"error": {"code", "message"}}.
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int status = 200);

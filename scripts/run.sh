@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, starts the harness (for now mock-aad; mock-ews
+# and the scenario suite join as they land), proves it serves a token, and prints its endpoints.
+# Keeps serving until Ctrl-C; with --once it stops after the check (what CI-style use wants).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${EXO_BUILD_DIR:-$repo/build}
+once=0
+[[ ${1:-} == --once ]] && once=1
+
+"$repo/scripts/install-deps.sh"
+"$repo/scripts/build.sh"
+
+state=$(mktemp -d -t exoharness-XXXXXX)
+ready=$state/ready.json
+"$build/bin/mock-aad" --ready-file "$ready" --ca-dir "$state/ca" >"$state/mock-aad.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 200); do
+  [[ -s $ready ]] && break
+  kill -0 $pid 2>/dev/null || { cat "$state/mock-aad.log" >&2; exit 1; }
+  sleep 0.05
+done
+[[ -s $ready ]] || { echo "run: mock-aad did not become ready" >&2; exit 1; }
+
+field() { python3 -c "import json,sys; d=json.load(open('$ready')); print($1)"; }
+aad=$(field 'd["aad"]'); ca=$(field 'd["ca"]'); tid=$(field 'd["tenant"]["id"]')
+upn=$(field 'd["admin"]["upn"]'); pw=$(field 'd["admin"]["password"]')
+
+# Self-check: the Global Administrator signs in as Connect-ExchangeOnline -Credential would.
+status=$(curl -sS -o "$state/token.json" -w '%{http_code}' --cacert "$ca" \
+  "$aad/$tid/oauth2/v2.0/token" \
+  --data-urlencode grant_type=password --data-urlencode client_id=fb78d390-0c51-40cd-8e17-fdbfab77341b \
+  --data-urlencode "username=$upn" --data-urlencode "password=$pw" \
+  --data-urlencode scope=https://outlook.office365.com/.default)
+[[ $status == 200 ]] || { echo "run: token self-check failed (HTTP $status)" >&2; cat "$state/token.json" >&2; exit 1; }
+
+cat <<INFO
+ExoHarness is up.
+  Entra ID (mock-aad): $aad/$tid          (OIDC: $aad/$tid/v2.0/.well-known/openid-configuration)
+  Control API:         $aad/_exo           (clock, faults, journal, state)
+  Harness CA:          $ca
+                       export NODE_EXTRA_CA_CERTS=$ca REQUESTS_CA_BUNDLE=$ca
+  Tenant:              $tid ($(field 'd["tenant"]["domain"]'))
+  Global admin:        $upn / $pw
+  Ready file:          $ready
+  Self-check:          password grant for Exchange Online -> HTTP 200
+INFO
+((once)) && exit 0
+echo "Serving until Ctrl-C (log: $state/mock-aad.log)"
+wait $pid

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test (unit, end-to-end and
+# interop) through CTest. Exit status 0 only when all pass. CI's .ci/run calls exactly this.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${EXO_BUILD_DIR:-$repo/build}
+"$repo/scripts/install-deps.sh"
+"$repo/scripts/build.sh"
+cd "$build"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"
