@@ -4,6 +4,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${EXO_BUILD_DIR:-$repo/build}
+# ccache: share hits across clones of the repository (CI builds a fresh clone every time).
+export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
 werror=OFF
 [[ ${CI:-} == true ]] && werror=ON
 generator=()
