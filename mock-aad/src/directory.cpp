@@ -220,7 +220,6 @@ Result<std::vector<Tenant>> Directory::ParseWorld(const json& world) {
         t.domains.push_back(Lower(d.get<std::string>()));
       }
     }
-    if (t.domains.empty()) t.domains.push_back("tenant" + t.id.substr(0, 8) + ".onmicrosoft.com");
     out.push_back(std::move(t));
   }
   return out;
@@ -252,8 +251,20 @@ Result<void> Directory::Merge(const json& world) {
     copy.settings_ = *s;
   }
   for (auto& t : *tenants) {
-    if (!copy.MutableTenant(t.id)) copy.tenants_.push_back(t);
-    else if (auto* existing = copy.MutableTenant(t.id)) {
+    // A domain is verified in one tenant only; a second claim would silently route its
+    // requests to whichever tenant comes first.
+    for (const auto& d : t.domains) {
+      const Tenant* owner = copy.MutableTenant(d);
+      if (owner && owner->id != t.id) {
+        return Invalid("tenant " + t.id + ": domain " + d + " already belongs to tenant " +
+                       owner->id);
+      }
+    }
+    if (!copy.MutableTenant(t.id)) {
+      // Only a new tenant gets a default initial domain: an existing one keeps its own.
+      if (t.domains.empty()) t.domains.push_back("tenant" + t.id.substr(0, 8) + ".onmicrosoft.com");
+      copy.tenants_.push_back(t);
+    } else if (auto* existing = copy.MutableTenant(t.id)) {
       for (const auto& d : t.domains) {
         if (std::find(existing->domains.begin(), existing->domains.end(), d) ==
             existing->domains.end()) {

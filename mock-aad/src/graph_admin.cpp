@@ -309,7 +309,7 @@ std::optional<Application> GraphAdmin::FindAppBySp(const Tenant& t, const std::s
 }
 
 void GraphAdmin::Register() {
-  auto& router = server_.router();
+  auto& router = server_;
   const std::string app_ref = R"(/v1\.0/applications(/[0-9a-fA-F-]{36}|\(appId='[^']+'\)))";
 
   router.Post(R"(/v1\.0/applications)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -607,14 +607,11 @@ void GraphAdmin::Register() {
 
 }  // namespace
 
-void RegisterGraphAdminRoutes(mock::HttpServer& server, Directory& directory, SigningKeySet& keys,
-                              Clock& clock, Random& random) {
-  // Route handlers keep a pointer to this object for the server's lifetime.
-  static std::vector<std::unique_ptr<GraphAdmin>> instances;
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  instances.push_back(std::make_unique<GraphAdmin>(server, directory, keys, clock, random));
-  instances.back()->Register();
+std::shared_ptr<void> RegisterGraphAdminRoutes(mock::HttpServer& server, Directory& directory,
+                                               SigningKeySet& keys, Clock& clock, Random& random) {
+  auto admin = std::make_shared<GraphAdmin>(server, directory, keys, clock, random);
+  admin->Register();
+  return admin;
 }
 
 }  // namespace exo::aad

@@ -25,6 +25,7 @@ struct MockAad::Impl {
   json initial_world;
   HarnessIdentity identity;
   std::unique_ptr<mock::HttpServer> server;
+  std::shared_ptr<void> graph_admin;  // owns what the Graph routes use
 
   Impl(MockAadOptions o, Clock& c, AdjustableClock* s)
       : options(std::move(o)), clock(c), simulated(s), random(options.seed), directory(c, random) {}
@@ -241,8 +242,11 @@ Result<std::unique_ptr<MockAad>> MockAad::Start(MockAadOptions options, Clock& c
   }
   m.server = std::make_unique<mock::HttpServer>(so, clock, m.random);
   m.server->journal().AddRedactor([](mock::JournalEntry& e) {
-    e.request_body = mock::RedactFormFields(
-        e.request_body, {"client_secret", "client_assertion", "password", "refresh_token"});
+    // Clients should never put credentials in a URL, but a broken one will: hide them there too.
+    const std::vector<std::string> form_secrets = {"client_secret", "client_assertion", "password",
+                                                   "refresh_token"};
+    e.query = mock::RedactFormFields(e.query, form_secrets);
+    e.request_body = mock::RedactFormFields(e.request_body, form_secrets);
     e.request_body = mock::RedactJsonFields(e.request_body, {"secretText", "password"});
     e.response_body = mock::RedactJsonFields(
         e.response_body, {"access_token", "refresh_token", "id_token", "secretText"});
@@ -250,7 +254,7 @@ Result<std::unique_ptr<MockAad>> MockAad::Start(MockAadOptions options, Clock& c
   mock::RegisterCommonControlRoutes(*m.server, simulated);
   m.RegisterControlRoutes();
   RegisterStsRoutes(*m.server, m.directory, *m.keys, *m.tokens);
-  RegisterGraphAdminRoutes(*m.server, m.directory, *m.keys, clock, m.random);
+  m.graph_admin = RegisterGraphAdminRoutes(*m.server, m.directory, *m.keys, clock, m.random);
   m.server->router().set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404) {

@@ -90,14 +90,30 @@ json OidcV1(const std::string& origin, const std::string& tid) {
           {"rbac_url", "https://pas.windows.net"}};
 }
 
+// The client's request id: msal-node puts it in the query, MSAL Python in a header.
+std::string ClientRequestId(const httplib::Request& req) {
+  std::string id = req.get_header_value("client-request-id");
+  if (id.empty()) id = req.get_param_value("client-request-id");
+  return id;
+}
+
+// A discovery error, its correlation id echoing the client's request id as the token endpoint's
+// errors do.
+void DiscoveryError(const AadError& e, const httplib::Request& req, TokenService& tokens,
+                    httplib::Response& res) {
+  const std::string trace = tokens.NewTraceId();
+  const std::string corr = ClientRequestId(req);
+  ApplyAnswer(tokens.ErrorAnswer(e, trace, corr.empty() ? trace : corr), res);
+}
+
 // Resolves a discovery path's tenant: the GUID to put in URLs, or an error answer.
-std::optional<std::string> DiscoveryTenant(const std::string& seg, Directory& directory,
+std::optional<std::string> DiscoveryTenant(const httplib::Request& req, Directory& directory,
                                            TokenService& tokens, httplib::Response& res) {
+  const std::string seg = req.matches[1];
   if (IsMultiTenant(seg)) return Lower(seg);
   auto t = directory.FindTenant(seg);
   if (t) return t->id;
-  const std::string trace = tokens.NewTraceId();
-  ApplyAnswer(tokens.ErrorAnswer(errors::TenantNotFound(seg, true), trace, trace), res);
+  DiscoveryError(errors::TenantNotFound(seg, true), req, tokens, res);
   return std::nullopt;
 }
 
@@ -117,7 +133,6 @@ void ApplyAnswer(const HttpAnswer& a, httplib::Response& res) {
 
 void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKeySet& keys,
                        TokenService& tokens) {
-  auto& r = server.router();
   const std::string t = kTenantSegment;
 
   auto token_handler = [&server, &tokens](bool v2) {
@@ -129,9 +144,7 @@ void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKe
       tr.content_type = req.get_header_value("Content-Type");
       tr.body = req.body;
       tr.authorization = req.get_header_value("Authorization");
-      // msal-node puts client-request-id in the query, MSAL Python in a header.
-      tr.client_request_id = req.get_header_value("client-request-id");
-      if (tr.client_request_id.empty()) tr.client_request_id = req.get_param_value("client-request-id");
+      tr.client_request_id = ClientRequestId(req);
       tr.origin = OriginOf(req, server);
       mock::Annotate("operation", v2 ? "token.v2" : "token.v1");
       mock::Annotate("tenant", tr.tenant_segment);
@@ -147,25 +160,25 @@ void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKe
   };
   for (bool v2 : {true, false}) {
     const std::string path = "/" + t + (v2 ? "/oauth2/v2\\.0/token" : "/oauth2/token");
-    r.Post(path, token_handler(v2));
-    r.Get(path, token_handler(v2));
-    r.Put(path, token_handler(v2));
-    r.Delete(path, token_handler(v2));
-    r.Patch(path, token_handler(v2));
+    server.Post(path, token_handler(v2));
+    server.Get(path, token_handler(v2));
+    server.Put(path, token_handler(v2));
+    server.Delete(path, token_handler(v2));
+    server.Patch(path, token_handler(v2));
   }
 
-  r.Get("/" + t + "/v2\\.0/\\.well-known/openid-configuration",
+  server.Get("/" + t + "/v2\\.0/\\.well-known/openid-configuration",
         [&](const httplib::Request& req, httplib::Response& res) {
           mock::Annotate("operation", "openid-configuration.v2");
-          auto tid = DiscoveryTenant(req.matches[1], directory, tokens, res);
+          auto tid = DiscoveryTenant(req, directory, tokens, res);
           if (!tid) return;
           DiscoveryHeaders(res, tokens.NewTraceId());
           res.set_content(OidcV2(OriginOf(req, server), *tid).dump(), "application/json; charset=utf-8");
         });
-  r.Get("/" + t + "/\\.well-known/openid-configuration",
+  server.Get("/" + t + "/\\.well-known/openid-configuration",
         [&](const httplib::Request& req, httplib::Response& res) {
           mock::Annotate("operation", "openid-configuration.v1");
-          auto tid = DiscoveryTenant(req.matches[1], directory, tokens, res);
+          auto tid = DiscoveryTenant(req, directory, tokens, res);
           if (!tid) return;
           DiscoveryHeaders(res, tokens.NewTraceId());
           res.set_content(OidcV1(OriginOf(req, server), *tid).dump(), "application/json; charset=utf-8");
@@ -177,7 +190,7 @@ void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKe
       std::string issuer = v2 ? "https://login.microsoftonline.com/{tenantid}/v2.0"
                               : "https://sts.windows.net/{tenantid}/";
       if (req.matches.size() > 1) {
-        auto tid = DiscoveryTenant(req.matches[1], directory, tokens, res);
+        auto tid = DiscoveryTenant(req, directory, tokens, res);
         if (!tid) return;
         if (!IsMultiTenant(*tid)) {
           issuer = v2 ? "https://login.microsoftonline.com/" + *tid + "/v2.0"
@@ -188,14 +201,14 @@ void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKe
       res.set_content(keys.Jwks(issuer).dump(), "application/json; charset=utf-8");
     };
   };
-  r.Get("/discovery/keys", jwks(false));
-  r.Get("/discovery/v2\\.0/keys", jwks(true));
-  r.Get("/" + t + "/discovery/keys", jwks(false));
-  r.Get("/" + t + "/discovery/v2\\.0/keys", jwks(true));
+  server.Get("/discovery/keys", jwks(false));
+  server.Get("/discovery/v2\\.0/keys", jwks(true));
+  server.Get("/" + t + "/discovery/keys", jwks(false));
+  server.Get("/" + t + "/discovery/v2\\.0/keys", jwks(true));
 
   // Instance discovery: our own host (with or without port: MSAL Python drops the port) is a
   // known instance alongside Microsoft's clouds; anything else is invalid_instance.
-  r.Get("/" + t + "/discovery/instance", [&](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/" + t + "/discovery/instance", [&](const httplib::Request& req, httplib::Response& res) {
     mock::Annotate("operation", "instance-discovery");
     const std::string origin = OriginOf(req, server);
     const std::string host_port = origin.substr(origin.find("://") + 3);
@@ -206,17 +219,13 @@ void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKe
     std::string tenant = "common";
     if (!auth.empty()) {
       if (!std::regex_search(auth, m, re)) {
-        const std::string trace = tokens.NewTraceId();
-        return ApplyAnswer(tokens.ErrorAnswer(errors::UnknownInstance(), trace, trace), res);
+        return DiscoveryError(errors::UnknownInstance(), req, tokens, res);
       }
       const std::string h = Lower(m[1]);
       const bool known = h == Lower(host_port) || h == Lower(host_only) ||
                          h == "login.microsoftonline.com" || h == "login.windows.net" ||
                          h == "login.microsoft.com" || h == "sts.windows.net";
-      if (!known) {
-        const std::string trace = tokens.NewTraceId();
-        return ApplyAnswer(tokens.ErrorAnswer(errors::UnknownInstance(), trace, trace), res);
-      }
+      if (!known) return DiscoveryError(errors::UnknownInstance(), req, tokens, res);
       tenant = m[2];
     }
     const std::string api = req.get_param_value("api-version");

@@ -537,7 +537,13 @@ HttpAnswer TokenService::Password(const TokenRequest& req, const Tenant& tenant,
 
   const auto iat = ToUnixSeconds(now - kBackdate);
   const auto exp = ToUnixSeconds(now + settings.token_lifetime);
-  json claims = {{"iat", iat},
+  const bool v2_token = resource->token_version == 2;
+  const std::string iss = v2_token ? "https://login.microsoftonline.com/" + tenant.id + "/v2.0"
+                                   : "https://sts.windows.net/" + tenant.id + "/";
+  // Claim order as Entra writes it: aud, iss, then the rest.
+  json claims = {{"aud", v2_token ? resource->app_id : requested},
+                 {"iss", iss},
+                 {"iat", iat},
                  {"nbf", iat},
                  {"exp", exp},
                  {"acr", "1"},
@@ -557,18 +563,14 @@ HttpAnswer TokenService::Password(const TokenRequest& req, const Tenant& tenant,
                  {"upn", user->upn},
                  {"uti", Uti(random_)},
                  {"wids", wids}};
-  if (resource->token_version == 2) {
-    claims["aud"] = resource->app_id;
-    claims["iss"] = "https://login.microsoftonline.com/" + tenant.id + "/v2.0";
+  if (v2_token) {
     claims["azp"] = client_id;
     claims["azpacr"] = "0";
     claims["ver"] = "2.0";
   } else {
-    claims["aud"] = requested;
-    claims["iss"] = "https://sts.windows.net/" + tenant.id + "/";
     claims["appid"] = client_id;
     claims["appidacr"] = "0";
-    claims["idp"] = claims["iss"];
+    claims["idp"] = iss;
     claims["ver"] = "1.0";
   }
 

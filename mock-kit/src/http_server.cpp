@@ -67,14 +67,6 @@ std::multimap<std::string, std::string> CopyHeaders(const httplib::Headers& h) {
   return out;
 }
 
-std::string ParamsToQuery(const httplib::Params& params) {
-  std::string q;
-  for (const auto& [k, v] : params) {
-    if (!q.empty()) q += '&';
-    q += httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
-  }
-  return q;
-}
 
 void ApplyTruncation(httplib::Response& res, std::size_t keep) {
   auto body = std::make_shared<std::string>(std::move(res.body));
@@ -122,29 +114,49 @@ HttpServer::HttpServer(ServerOptions options, Clock& clock, Random& random)
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::InstallHooks() {
-  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    TakeAnnotations();  // a fresh set for this request
-    t_truncate_after.reset();
-    if (req.path.rfind(kControlPrefix, 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+httplib::Server::Handler HttpServer::WithFaults(httplib::Server::Handler handler) {
+  return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     auto decision = faults_.Decide(req.method, req.path, req.body);
-    if (!decision) return httplib::Server::HandlerResponse::Unhandled;
+    if (!decision) return handler(req, res);
     Annotate("fault", decision->rule_id);
     if (decision->latency.count() > 0) clock_.SleepFor(decision->latency);
     if (decision->reset) {
       ResetConnection(req);
       res.status = 500;  // never reaches the client: the connection is gone
-      return httplib::Server::HandlerResponse::Handled;
+      return;
     }
     if (!decision->status) {
       t_truncate_after = decision->truncate_after;
-      return httplib::Server::HandlerResponse::Unhandled;
+      return handler(req, res);
     }
     res.status = *decision->status;
     for (const auto& [k, v] : decision->headers) res.set_header(k, v);
     res.set_content(decision->body, decision->content_type);
     if (decision->truncate_after) ApplyTruncation(res, *decision->truncate_after);
-    return httplib::Server::HandlerResponse::Handled;
+  };
+}
+
+void HttpServer::Get(const std::string& p, httplib::Server::Handler h) {
+  server_->Get(p, WithFaults(std::move(h)));
+}
+void HttpServer::Post(const std::string& p, httplib::Server::Handler h) {
+  server_->Post(p, WithFaults(std::move(h)));
+}
+void HttpServer::Put(const std::string& p, httplib::Server::Handler h) {
+  server_->Put(p, WithFaults(std::move(h)));
+}
+void HttpServer::Patch(const std::string& p, httplib::Server::Handler h) {
+  server_->Patch(p, WithFaults(std::move(h)));
+}
+void HttpServer::Delete(const std::string& p, httplib::Server::Handler h) {
+  server_->Delete(p, WithFaults(std::move(h)));
+}
+
+void HttpServer::InstallHooks() {
+  server_->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    TakeAnnotations();  // a fresh set for this request
+    t_truncate_after.reset();
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   server_->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     if (t_truncate_after) ApplyTruncation(res, *std::exchange(t_truncate_after, std::nullopt));
@@ -172,7 +184,9 @@ void HttpServer::InstallHooks() {
     e.time = clock_.Now();
     e.method = req.method;
     e.path = req.path;
-    e.query = ParamsToQuery(req.params);
+    // The raw query string: req.params also holds a form body's fields.
+    const auto q = req.target.find('?');
+    e.query = q == std::string::npos ? std::string() : req.target.substr(q + 1);
     e.request_headers = CopyHeaders(req.headers);
     e.request_body = req.body;
     e.status = res.status;
@@ -202,6 +216,12 @@ Result<void> HttpServer::Start() {
                     " (address in use, or not an address of this machine)");
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs; wait for it so Stop() can never hang. This is
+  // thread start-up, bounded, not a timing decision of the mock.
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::yield();
+  }
   log::Get(options_.name)->info("listening on {}", base_url());
   return {};
 }

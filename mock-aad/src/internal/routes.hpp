@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "exo/mock_aad/directory.hpp"
@@ -22,8 +23,9 @@ void RegisterStsRoutes(mock::HttpServer& server, Directory& directory, SigningKe
                        TokenService& tokens);
 
 // The Microsoft Graph v1.0 subset for directory administration (applications, credentials,
-// service principals, admin consent), authenticated with tokens this server issued.
-void RegisterGraphAdminRoutes(mock::HttpServer& server, Directory& directory, SigningKeySet& keys,
+// service principals, admin consent), authenticated with tokens this server issued. The returned
+// handle owns what the routes use: keep it as long as the server runs.
+std::shared_ptr<void> RegisterGraphAdminRoutes(mock::HttpServer& server, Directory& directory, SigningKeySet& keys,
                               Clock& clock, Random& random);
 
 }  // namespace exo::aad

@@ -40,7 +40,7 @@ struct HarnessIdentity {
   std::string tenant_id;
   std::string tenant_domain;
   std::string admin_upn;
-  std::string admin_password;  // empty when the world file set it
+  std::string admin_password;  // generated from the seed, or the world file's
 };
 
 class MockAad {

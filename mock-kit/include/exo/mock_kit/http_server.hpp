@@ -40,6 +40,15 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Routes for the mock's own API: fault rules apply to these (after the body is read, so
+  // bodyContains works, and before the handler runs, so a fault never leaves side effects).
+  void Get(const std::string& pattern, httplib::Server::Handler handler);
+  void Post(const std::string& pattern, httplib::Server::Handler handler);
+  void Put(const std::string& pattern, httplib::Server::Handler handler);
+  void Patch(const std::string& pattern, httplib::Server::Handler handler);
+  void Delete(const std::string& pattern, httplib::Server::Handler handler);
+
+  // The raw router, for control routes (faults never apply to them) and hooks.
   httplib::Server& router() { return *server_; }
   Journal& journal() { return journal_; }
   FaultInjector& faults() { return faults_; }
@@ -56,6 +65,7 @@ class HttpServer {
 
  private:
   void InstallHooks();
+  httplib::Server::Handler WithFaults(httplib::Server::Handler handler);
 
   ServerOptions options_;
   Clock& clock_;
