@@ -6,13 +6,15 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${EXO_BUILD_DIR:-$repo/build}
 # ccache: share hits across clones of the repository (CI builds a fresh clone every time).
 export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
-werror=OFF
-[[ ${CI:-} == true ]] && werror=ON
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
+# Only CI forces the warning policy; a developer's own setting in the cache is left alone, so
+# switching between this script and a manual build does not rebuild everything.
+options=()
+[[ ${CI:-} == true ]] && options+=(-DEXO_WERROR=ON)
 if [[ ! -f $build/CMakeCache.txt ]]; then
-  cmake -S "$repo" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXO_WERROR=$werror
-else
-  cmake "$build" -DEXO_WERROR=$werror >/dev/null
+  generator=()
+  command -v ninja >/dev/null && generator=(-G Ninja)
+  cmake -S "$repo" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${options[@]}"
+elif ((${#options[@]})); then
+  cmake "$build" "${options[@]}" >/dev/null
 fi
 cmake --build "$build" --parallel "$(nproc)"
