@@ -15,7 +15,7 @@ state=$(mktemp -d -t exoharness-XXXXXX)
 ready=$state/ready.json
 "$build/bin/mock-aad" --ready-file "$ready" --ca-dir "$state/ca" >"$state/mock-aad.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$state"' EXIT
 for _ in $(seq 200); do
   [[ -s $ready ]] && break
   kill -0 $pid 2>/dev/null || { cat "$state/mock-aad.log" >&2; exit 1; }
