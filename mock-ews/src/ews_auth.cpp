@@ -1,0 +1,140 @@
+#include "internal/ews_auth.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+#include "exo/common/base64.hpp"
+#include "exo/common/crypto.hpp"
+#include "exo/common/time_format.hpp"
+#include "exo/mock_kit/jwt.hpp"
+
+namespace exo::mock_ews {
+
+namespace {
+
+// Exchange Online's challenge on outlook.office365.com/EWS.
+constexpr const char* kChallenge =
+    "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", "
+    "trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", "
+    "token_types=\"app_asserted_user_v1 service_asserted_app_v1\", "
+    "authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"";
+constexpr auto kSkew = std::chrono::minutes(5);
+
+std::string LowerCopy(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+AuthFailure Refuse(int status, int code, const std::string& reason, const char* category) {
+  AuthFailure f;
+  f.status = status;
+  if (status == 401) f.www_authenticate = std::string(kChallenge) + ", error=\"invalid_token\"";
+  f.diagnostics =
+      std::to_string(code) + ";reason=\"" + reason + "\";error_category=\"" + category + "\"";
+  return f;
+}
+
+bool HasString(const nlohmann::json& payload, const char* claim, const std::string& value) {
+  if (!payload.contains(claim) || !payload[claim].is_array()) return false;
+  for (const auto& v : payload[claim]) {
+    if (v.is_string() && v.get<std::string>() == value) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void TokenValidator::Trust(const std::string& tenant_id, std::function<nlohmann::json()> jwks) {
+  std::lock_guard lock(mu_);
+  tenants_[LowerCopy(tenant_id)] = std::move(jwks);
+}
+
+std::optional<AuthFailure> TokenValidator::Check(const std::string& authorization,
+                                                 EwsCaller& caller) const {
+  if (authorization.size() <= 7 || strncasecmp(authorization.c_str(), "Bearer ", 7) != 0) {
+    AuthFailure f;
+    f.www_authenticate = kChallenge;  // no credentials: the bare challenge (RFC 6750 §3)
+    return f;
+  }
+  auto jwt = mock::ParseJwt(std::string_view(authorization).substr(7));
+  if (!jwt) {
+    return Refuse(401, 2000001, "The token is malformed.", "invalid_token");
+  }
+
+  std::map<std::string, std::function<nlohmann::json()>> tenants;
+  {
+    std::lock_guard lock(mu_);
+    tenants = tenants_;
+  }
+  // Only RS256 with a published key: alg none, HS256 (a public key used as an HMAC secret) and
+  // unknown kids all fail here.
+  const std::string kid = jwt->header.value("kid", "");
+  bool verified = false;
+  if (jwt->header.value("alg", "") == "RS256" && !kid.empty()) {
+    for (const auto& [tid, source] : tenants) {
+      const nlohmann::json jwks = source();
+      if (!jwks.contains("keys") || !jwks["keys"].is_array()) continue;
+      for (const auto& k : jwks["keys"]) {
+        if (k.value("kid", "") != kid || !k.contains("n") || !k.contains("e")) continue;
+        auto n = Base64Decode(k["n"].get<std::string>());
+        auto e = Base64Decode(k["e"].get<std::string>());
+        if (!n || !e) continue;
+        auto key = crypto::PublicKey::FromRsaComponents(*n, *e);
+        if (key && mock::VerifyJwtSignature(*jwt, *key)) verified = true;
+      }
+      if (verified) break;
+    }
+  }
+  if (!verified) {
+    return Refuse(401, 2000000, "The token has an invalid signature.", "invalid_signature");
+  }
+
+  const auto& p = jwt->payload;
+  const SystemTime now = clock_.Now();
+  auto exp = mock::NumericDate(p, "exp");
+  if (!exp || FromUnixSeconds(static_cast<std::int64_t>(*exp)) + kSkew < now) {
+    return Refuse(401, 2000002, "The token has expired.", "token_expired");
+  }
+  if (auto nbf = mock::NumericDate(p, "nbf");
+      nbf && FromUnixSeconds(static_cast<std::int64_t>(*nbf)) - kSkew > now) {
+    return Refuse(401, 2000002, "The token is not yet valid.", "token_expired");
+  }
+  const std::string aud =
+      p.contains("aud") && p["aud"].is_string() ? p["aud"].get<std::string>() : std::string();
+  if (aud != "https://outlook.office365.com" && aud != "https://outlook.office365.com/" &&
+      aud != "00000002-0000-0ff1-ce00-000000000000") {
+    return Refuse(401, 2000003, "The audience claim value is invalid '" + aud + "'.",
+                  "invalid_resource");
+  }
+  const std::string iss =
+      p.contains("iss") && p["iss"].is_string() ? p["iss"].get<std::string>() : std::string();
+  constexpr std::string_view kPrefix = "https://sts.windows.net/";
+  std::string tid;
+  if (iss.starts_with(kPrefix) && iss.ends_with("/")) {
+    tid = LowerCopy(iss.substr(kPrefix.size(), iss.size() - kPrefix.size() - 1));
+  }
+  if (tid.empty() || !tenants.contains(tid)) {
+    return Refuse(401, 2000004, "The tenant for realm '" + tid + "' does not exist.",
+                  "invalid_tenant");
+  }
+  const bool has_roles = p.contains("roles") && p["roles"].is_array() && !p["roles"].empty();
+  if (!has_roles) {
+    return Refuse(401, 2000008,
+                  "The token contains no permissions, or permissions can not be understood.",
+                  "invalid_grant");
+  }
+  if (!HasString(p, "roles", "full_access_as_app")) {
+    return Refuse(403, 2000008, "The token contains not enough scope to make this call.",
+                  "invalid_grant");
+  }
+  caller.tenant_id = tid;
+  caller.app_id = p.value("appid", p.value("azp", ""));
+  caller.app_only = true;
+  return std::nullopt;
+}
+
+}  // namespace exo::mock_ews
