@@ -151,15 +151,7 @@ std::optional<Caller> GraphAdmin::Authenticate(const httplib::Request& req,
   }
   const std::string kid = jwt->header.value("kid", "");
   std::optional<crypto::PublicKey> key;
-  const auto jwks = keys_.Jwks("");  // kept alive: the loop below walks into it
-  for (const auto& k : jwks["keys"]) {
-    if (k["kid"] != kid) continue;
-    auto n = Base64Decode(k["n"].get<std::string>());
-    auto e = Base64Decode(k["e"].get<std::string>());
-    if (n && e) {
-      if (auto pk = crypto::PublicKey::FromRsaComponents(*n, *e)) key = *pk;
-    }
-  }
+  key = mock::FindJwk(keys_.Jwks(""), kid);
   if (!key || !mock::VerifyJwtSignature(*jwt, *key)) {
     Error(res, 401, "InvalidAuthenticationToken", "Access token validation failure.", req);
     return std::nullopt;

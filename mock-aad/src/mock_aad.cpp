@@ -20,7 +20,7 @@ struct MockAad::Impl {
   Directory directory;
   std::unique_ptr<SigningKeySet> keys;
   std::unique_ptr<TokenService> tokens;
-  std::optional<tls::CertificateAuthority> ca;
+  std::string ca_pem;
   std::filesystem::path ca_file;
   json initial_world;
   HarnessIdentity identity;
@@ -40,13 +40,6 @@ std::string AdminPassword(Random& r) {
   return "Exo-" + Base64UrlEncode(r.Bytes(12)) + "-1a";
 }
 
-Result<std::filesystem::path> MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "exo-ca-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) {
-    return Fail(ErrorCategory::kInternal, "io", "cannot create a temporary directory");
-  }
-  return std::filesystem::path(pattern);
-}
 
 std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
   if (req.body.empty()) return json::object();
@@ -224,21 +217,11 @@ Result<std::unique_ptr<MockAad>> MockAad::Start(MockAadOptions options, Clock& c
   so.threads = m.options.threads;
   so.journal_capacity = m.options.journal_capacity;
   if (m.options.tls) {
-    std::filesystem::path dir = m.options.ca_dir;
-    if (dir.empty()) {
-      auto tmp = MakeTempDir();
-      if (!tmp) return std::unexpected(tmp.error());
-      dir = *tmp;
-    }
-    auto ca = tls::CertificateAuthority::LoadOrCreate(dir);
-    if (!ca) return std::unexpected(ca.error());
-    m.ca = *ca;
-    m.ca_file = dir / tls::CertificateAuthority::kCertFile;
-    std::vector<std::string> names = m.options.host_names;
-    if (m.options.host != "0.0.0.0" && m.options.host != "::") names.push_back(m.options.host);
-    auto identity = m.ca->IssueServer(names);
-    if (!identity) return std::unexpected(identity.error());
-    so.tls = *identity;
+    auto tls = mock::PrepareServerTls(m.options.ca_dir, m.options.host_names, m.options.host);
+    if (!tls) return std::unexpected(tls.error());
+    m.ca_file = tls->ca_file;
+    m.ca_pem = tls->ca_pem;
+    so.tls = tls->identity;
   }
   m.server = std::make_unique<mock::HttpServer>(so, clock, m.random);
   m.server->journal().AddRedactor([](mock::JournalEntry& e) {
@@ -273,7 +256,7 @@ MockAad::~MockAad() { Stop(); }
 
 std::string MockAad::base_url() const { return impl_->server->base_url(); }
 int MockAad::port() const { return impl_->server->port(); }
-std::string MockAad::ca_pem() const { return impl_->ca ? impl_->ca->CertificatePem() : ""; }
+std::string MockAad::ca_pem() const { return impl_->ca_pem; }
 std::filesystem::path MockAad::ca_file() const { return impl_->ca_file; }
 HarnessIdentity MockAad::identity() const { return impl_->identity; }
 Directory& MockAad::directory() { return impl_->directory; }

@@ -76,17 +76,11 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
   bool verified = false;
   if (jwt->header.value("alg", "") == "RS256" && !kid.empty()) {
     for (const auto& [tid, source] : tenants) {
-      const nlohmann::json jwks = source();
-      if (!jwks.contains("keys") || !jwks["keys"].is_array()) continue;
-      for (const auto& k : jwks["keys"]) {
-        if (k.value("kid", "") != kid || !k.contains("n") || !k.contains("e")) continue;
-        auto n = Base64Decode(k["n"].get<std::string>());
-        auto e = Base64Decode(k["e"].get<std::string>());
-        if (!n || !e) continue;
-        auto key = crypto::PublicKey::FromRsaComponents(*n, *e);
-        if (key && mock::VerifyJwtSignature(*jwt, *key)) verified = true;
+      auto key = mock::FindJwk(source(), kid);
+      if (key && mock::VerifyJwtSignature(*jwt, *key)) {
+        verified = true;
+        break;
       }
-      if (verified) break;
     }
   }
   if (!verified) {

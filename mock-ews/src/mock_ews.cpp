@@ -39,13 +39,6 @@ struct MockEws::Impl {
 
 namespace {
 
-Result<std::filesystem::path> MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "exo-ca-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) {
-    return Fail(ErrorCategory::kInternal, "io", "cannot create a temporary directory");
-  }
-  return std::filesystem::path(pattern);
-}
 
 std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res) {
   if (req.body.empty()) return json::object();
@@ -184,20 +177,10 @@ Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& c
   so.journal_capacity = m.options.journal_capacity;
   so.max_body_bytes = m.options.max_body_bytes;
   if (m.options.tls) {
-    std::filesystem::path dir = m.options.ca_dir;
-    if (dir.empty()) {
-      auto tmp = MakeTempDir();
-      if (!tmp) return std::unexpected(tmp.error());
-      dir = *tmp;
-    }
-    auto ca = tls::CertificateAuthority::LoadOrCreate(dir);
-    if (!ca) return std::unexpected(ca.error());
-    m.ca_file = dir / tls::CertificateAuthority::kCertFile;
-    std::vector<std::string> names = {"outlook.office365.com"};
-    if (m.options.host != "0.0.0.0" && m.options.host != "::") names.push_back(m.options.host);
-    auto identity = ca->IssueServer(names);
-    if (!identity) return std::unexpected(identity.error());
-    so.tls = *identity;
+    auto tls = mock::PrepareServerTls(m.options.ca_dir, {"outlook.office365.com"}, m.options.host);
+    if (!tls) return std::unexpected(tls.error());
+    m.ca_file = tls->ca_file;
+    so.tls = tls->identity;
   }
   m.server = std::make_unique<mock::HttpServer>(so, clock, m.random);
   m.server->journal().AddRedactor(

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -239,6 +240,26 @@ std::string HttpServer::base_url() const {
     host += ":" + std::to_string(port_);
   }
   return std::string(tls() ? "https://" : "http://") + host;
+}
+
+Result<ServerTls> PrepareServerTls(const std::filesystem::path& ca_dir,
+                                   std::vector<std::string> names,
+                                   const std::string& listen_host) {
+  std::filesystem::path dir = ca_dir;
+  if (dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "exo-ca-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) {
+      return Fail(ErrorCategory::kInternal, "io", "cannot create a temporary directory");
+    }
+    dir = pattern;
+  }
+  auto ca = tls::CertificateAuthority::LoadOrCreate(dir);
+  if (!ca) return std::unexpected(ca.error());
+  // A wildcard listen address is no name a client can use; loopback is always on the cert.
+  if (listen_host != "0.0.0.0" && listen_host != "::") names.push_back(listen_host);
+  auto identity = ca->IssueServer(names);
+  if (!identity) return std::unexpected(identity.error());
+  return ServerTls{*identity, dir / tls::CertificateAuthority::kCertFile, ca->CertificatePem()};
 }
 
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int status) {

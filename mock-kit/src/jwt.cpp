@@ -57,6 +57,21 @@ bool VerifyJwtSignature(const Jwt& jwt, const crypto::PublicKey& key) {
   return false;
 }
 
+std::optional<crypto::PublicKey> FindJwk(const nlohmann::json& jwks, const std::string& kid) {
+  if (kid.empty() || !jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
+    return std::nullopt;
+  }
+  for (const auto& k : jwks["keys"]) {
+    if (!k.is_object() || k.value("kid", "") != kid) continue;
+    if (!k.contains("n") || !k["n"].is_string() || !k.contains("e") || !k["e"].is_string()) continue;
+    auto n = Base64Decode(k["n"].get<std::string>());
+    auto e = Base64Decode(k["e"].get<std::string>());
+    if (!n || !e) continue;
+    if (auto key = crypto::PublicKey::FromRsaComponents(*n, *e)) return *key;
+  }
+  return std::nullopt;
+}
+
 std::optional<double> NumericDate(const nlohmann::json& payload, const char* claim) {
   auto it = payload.find(claim);
   if (it == payload.end() || !it->is_number()) return std::nullopt;

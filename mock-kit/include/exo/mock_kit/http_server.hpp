@@ -4,10 +4,12 @@
 
 #include <httplib.h>
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "exo/common/clock.hpp"
 #include "exo/common/random.hpp"
@@ -75,6 +77,17 @@ class HttpServer {
   std::thread thread_;
   int port_ = 0;
 };
+
+// A mock's TLS identity: the harness CA from `ca_dir` (created there if absent; in a new
+// temporary directory when `ca_dir` is empty) and a server certificate it issues for loopback,
+// `listen_host` and `names`.
+struct ServerTls {
+  tls::ServerIdentity identity;
+  std::filesystem::path ca_file;
+  std::string ca_pem;
+};
+Result<ServerTls> PrepareServerTls(const std::filesystem::path& ca_dir,
+                                   std::vector<std::string> names, const std::string& listen_host);
 
 // Registers GET/POST /_exo/clock[/advance|/set], /_exo/faults[/{id}] and /_exo/journal.
 // `adjustable` is the server's clock when the harness may move it, null when it may only be read.

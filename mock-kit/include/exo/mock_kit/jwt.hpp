@@ -34,6 +34,9 @@ std::string SignJwt(const nlohmann::ordered_json& header, const nlohmann::ordere
 // Verifies the signature with `key` for the header's alg; false for any other alg (none, HS*).
 bool VerifyJwtSignature(const Jwt& jwt, const crypto::PublicKey& key);
 
+// The RSA public key with `kid` in a JWKS document ({"keys":[{"kid","n","e",...}]}), if any.
+std::optional<crypto::PublicKey> FindJwk(const nlohmann::json& jwks, const std::string& kid);
+
 // A NumericDate claim as seconds, accepting integers and floats (MSAL Python sends floats).
 std::optional<double> NumericDate(const nlohmann::json& payload, const char* claim);
 
