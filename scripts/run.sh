@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, starts the harness (for now mock-aad; mock-ews
-# and the scenario suite join as they land), proves it serves a token, and prints its endpoints.
+# The main job: installs what is missing, builds, starts the harness (exo-harness: mock-aad and
+# mock-ews on one clock; the scenario suite joins as it lands), proves it serves, and prints its
+# endpoints.
 # Keeps serving until Ctrl-C; with --once it stops after the check (what CI-style use wants).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,19 +14,20 @@ once=0
 
 state=$(mktemp -d -t exoharness-XXXXXX)
 ready=$state/ready.json
-"$build/bin/mock-aad" --ready-file "$ready" --ca-dir "$state/ca" >"$state/mock-aad.log" 2>&1 &
+"$build/bin/exo-harness" --ready-file "$ready" --ca-dir "$state/ca" >"$state/harness.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$state"' EXIT
 for _ in $(seq 200); do
   [[ -s $ready ]] && break
-  kill -0 $pid 2>/dev/null || { cat "$state/mock-aad.log" >&2; exit 1; }
+  kill -0 $pid 2>/dev/null || { cat "$state/harness.log" >&2; exit 1; }
   sleep 0.05
 done
-[[ -s $ready ]] || { echo "run: mock-aad did not become ready" >&2; exit 1; }
+[[ -s $ready ]] || { echo "run: exo-harness did not become ready" >&2; exit 1; }
 
 field() { python3 -c "import json,sys; d=json.load(open('$ready')); print($1)"; }
 aad=$(field 'd["aad"]'); ca=$(field 'd["ca"]'); tid=$(field 'd["tenant"]["id"]')
 upn=$(field 'd["admin"]["upn"]'); pw=$(field 'd["admin"]["password"]')
+ews=$(field 'd["ews"]'); mailboxes=$(field '", ".join(d["mailboxes"])')
 
 # Self-check: the Global Administrator signs in as Connect-ExchangeOnline -Credential would.
 status=$(curl -sS -o "$state/token.json" -w '%{http_code}' --cacert "$ca" \
@@ -34,18 +36,24 @@ status=$(curl -sS -o "$state/token.json" -w '%{http_code}' --cacert "$ca" \
   --data-urlencode "username=$upn" --data-urlencode "password=$pw" \
   --data-urlencode scope=https://outlook.office365.com/.default)
 [[ $status == 200 ]] || { echo "run: token self-check failed (HTTP $status)" >&2; cat "$state/token.json" >&2; exit 1; }
+# And EWS answers as Exchange does to a request without a token: 401 with a Bearer challenge.
+ews_status=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$ca" -X POST -H 'Content-Type: text/xml' \
+  --data '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"/>' "$ews")
+[[ $ews_status == 401 ]] || { echo "run: EWS self-check failed (HTTP $ews_status)" >&2; exit 1; }
 
 cat <<INFO
 ExoHarness is up.
   Entra ID (mock-aad): $aad/$tid          (OIDC: $aad/$tid/v2.0/.well-known/openid-configuration)
-  Control API:         $aad/_exo           (clock, faults, journal, state)
+  Exchange (mock-ews): $ews
+  Mailboxes:           $mailboxes
+  Control API:         $aad/_exo           (clock, faults, journal, state; EWS: $(field 'd["ewsControl"]'))
   Harness CA:          $ca
                        export NODE_EXTRA_CA_CERTS=$ca REQUESTS_CA_BUNDLE=$ca
   Tenant:              $tid ($(field 'd["tenant"]["domain"]'))
   Global admin:        $upn / $pw
   Ready file:          $ready
-  Self-check:          password grant for Exchange Online -> HTTP 200
+  Self-check:          password grant for Exchange Online -> HTTP 200; EWS without a token -> 401
 INFO
 ((once)) && exit 0
-echo "Serving until Ctrl-C (log: $state/mock-aad.log)"
+echo "Serving until Ctrl-C (log: $state/harness.log)"
 wait $pid
