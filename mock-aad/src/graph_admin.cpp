@@ -104,6 +104,26 @@ class GraphAdmin {
   json SpJson(const Tenant& t, const Application& a) const;
   json ResourceSpJson(const Tenant& t, const Resource& r) const;
   json AssignmentJson(const Tenant& t, const Application& a, const AppRoleAssignment& g) const;
+  // Authenticates, checks the write permission when `write`, and finds the application the path
+  // names; on any failure the answer is already in `res`.
+  std::optional<std::pair<Caller, Application>> AppFromPath(const httplib::Request& req,
+                                                            httplib::Response& res, bool write) {
+    auto c = Authenticate(req, res);
+    if (!c) return std::nullopt;
+    if (write && !c->may_manage_apps) {
+      Denied(res, req);
+      return std::nullopt;
+    }
+    std::string ref = req.matches[1];
+    if (ref[0] == '/') ref = ref.substr(1);
+    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
+    if (!a) {
+      NotFound(res, ref, req);
+      return std::nullopt;
+    }
+    return std::make_pair(*c, *a);
+  }
+
   // Resolves /applications/{id} or /applications(appId='...') to the app id.
   std::optional<Application> FindApp(const Tenant& t, const std::string& object_id) const;
   std::optional<Application> FindAppBySp(const Tenant& t, const std::string& sp_id) const;
@@ -335,23 +355,18 @@ void GraphAdmin::Register() {
   });
 
   router.Get(app_ref, [this](const httplib::Request& req, httplib::Response& res) {
-    auto c = Authenticate(req, res);
-    if (!c) return;
-    std::string ref = req.matches[1];
-    if (ref[0] == '/') ref = ref.substr(1);
-    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
-    if (!a) return NotFound(res, ref, req);
+    auto found = AppFromPath(req, res, /*write=*/false);
+    if (!found) return;
+    const Application* a = &found->second;
     Reply(res, 200, AppJson(*a), req);
   });
 
   router.Patch(app_ref, [this](const httplib::Request& req, httplib::Response& res) {
-    auto c = Authenticate(req, res);
-    if (!c) return;
-    if (!c->may_manage_apps) return Denied(res, req);
-    std::string ref = req.matches[1];
-    if (ref[0] == '/') ref = ref.substr(1);
-    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
-    if (!a) return NotFound(res, ref, req);
+    auto found = AppFromPath(req, res, /*write=*/true);
+    if (!found) return;
+    const auto& [caller, app] = *found;
+    const Caller* c = &caller;
+    const Application* a = &app;
     auto body = Body(req, res);
     if (!body) return;
     auto u = directory_.UpdateApplication(c->tenant_id, a->app_id, *body);
@@ -360,13 +375,11 @@ void GraphAdmin::Register() {
   });
 
   router.Delete(app_ref, [this](const httplib::Request& req, httplib::Response& res) {
-    auto c = Authenticate(req, res);
-    if (!c) return;
-    if (!c->may_manage_apps) return Denied(res, req);
-    std::string ref = req.matches[1];
-    if (ref[0] == '/') ref = ref.substr(1);
-    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
-    if (!a) return NotFound(res, ref, req);
+    auto found = AppFromPath(req, res, /*write=*/true);
+    if (!found) return;
+    const auto& [caller, app] = *found;
+    const Caller* c = &caller;
+    const Application* a = &app;
     auto d = directory_.DeleteApplication(c->tenant_id, a->app_id);
     if (!d) return ErrorFrom(d.error(), res, req);
     Reply(res, 204, {}, req);
@@ -374,13 +387,11 @@ void GraphAdmin::Register() {
 
   // {"passwordCredential": {"displayName": "...", "endDateTime": "..."}}: secretText once.
   router.Post(app_ref + "/addPassword", [this](const httplib::Request& req, httplib::Response& res) {
-    auto c = Authenticate(req, res);
-    if (!c) return;
-    if (!c->may_manage_apps) return Denied(res, req);
-    std::string ref = req.matches[1];
-    if (ref[0] == '/') ref = ref.substr(1);
-    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
-    if (!a) return NotFound(res, ref, req);
+    auto found = AppFromPath(req, res, /*write=*/true);
+    if (!found) return;
+    const auto& [caller, app] = *found;
+    const Caller* c = &caller;
+    const Application* a = &app;
     nlohmann::json spec = nlohmann::json::object();
     if (!req.body.empty()) {
       auto body = Body(req, res);
@@ -406,13 +417,11 @@ void GraphAdmin::Register() {
   });
 
   router.Post(app_ref + "/removePassword", [this](const httplib::Request& req, httplib::Response& res) {
-    auto c = Authenticate(req, res);
-    if (!c) return;
-    if (!c->may_manage_apps) return Denied(res, req);
-    std::string ref = req.matches[1];
-    if (ref[0] == '/') ref = ref.substr(1);
-    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
-    if (!a) return NotFound(res, ref, req);
+    auto found = AppFromPath(req, res, /*write=*/true);
+    if (!found) return;
+    const auto& [caller, app] = *found;
+    const Caller* c = &caller;
+    const Application* a = &app;
     auto body = Body(req, res);
     if (!body) return;
     auto d = directory_.RemovePassword(c->tenant_id, a->app_id, body->value("keyId", ""));
@@ -423,13 +432,11 @@ void GraphAdmin::Register() {
   // {"keyCredential": {"type": "AsymmetricX509Cert", "usage": "Verify", "key": "<base64 DER>"},
   //  "proof": "..."}. The proof-of-possession JWT is not checked [simplification, documented].
   router.Post(app_ref + "/addKey", [this](const httplib::Request& req, httplib::Response& res) {
-    auto c = Authenticate(req, res);
-    if (!c) return;
-    if (!c->may_manage_apps) return Denied(res, req);
-    std::string ref = req.matches[1];
-    if (ref[0] == '/') ref = ref.substr(1);
-    auto a = FindApp(*directory_.FindTenant(c->tenant_id), ref);
-    if (!a) return NotFound(res, ref, req);
+    auto found = AppFromPath(req, res, /*write=*/true);
+    if (!found) return;
+    const auto& [caller, app] = *found;
+    const Caller* c = &caller;
+    const Application* a = &app;
     auto body = Body(req, res);
     if (!body) return;
     if (!body->contains("keyCredential") || !(*body)["keyCredential"].is_object()) {
