@@ -10,6 +10,7 @@
 #include "exo/common/file.hpp"
 #include "exo/common/log.hpp"
 #include "exo/common/time_format.hpp"
+#include "exo/mock_kit/serve.hpp"
 #include "exo/mock_aad/mock_aad.hpp"
 #include "exo/mock_ews/mock_ews.hpp"
 
@@ -84,11 +85,7 @@ int main(int argc, char** argv) {
     aad_options.world = world;
   }
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  exo::mock::BlockStopSignals();  // before any server thread starts
 
   auto aad = exo::aad::MockAad::Start(aad_options, clock, &clock);
   if (!aad) return Die(aad.error().Describe());
@@ -146,8 +143,7 @@ int main(int argc, char** argv) {
   }
   std::cout << ready.dump(2) << std::endl;
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  exo::mock::WaitForStopSignal();
   (*ews)->Stop();
   (*aad)->Stop();
   return 0;

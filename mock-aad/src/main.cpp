@@ -8,6 +8,7 @@
 #include "exo/common/file.hpp"
 #include "exo/common/log.hpp"
 #include "exo/common/time_format.hpp"
+#include "exo/mock_kit/serve.hpp"
 #include "exo/mock_aad/mock_aad.hpp"
 
 int main(int argc, char** argv) {
@@ -104,12 +105,7 @@ int main(int argc, char** argv) {
   exo::AdjustableClock& clock =
       clock_mode == "simulated" ? static_cast<exo::AdjustableClock&>(simulated) : offset;
 
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  exo::mock::BlockStopSignals();  // before any server thread starts
 
   auto server = exo::aad::MockAad::Start(options, clock, &clock);
   if (!server) {
@@ -127,8 +123,7 @@ int main(int argc, char** argv) {
   }
   std::cout << ready.dump(2) << std::endl;
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  exo::mock::WaitForStopSignal();
   (*server)->Stop();
   return 0;
 }
