@@ -7,7 +7,7 @@ takes every 200 response from mock-ews's journal and validates the first child o
 xmllint against shared/ews-schema/libxml2/ews-validate.xsd.
 Usage: ews_schema_check.py BIN_DIR SCHEMA_XSD
 """
-import json, os, ssl, subprocess, sys, tempfile, time, urllib.parse, urllib.request
+import json, os, ssl, subprocess, sys, tempfile, urllib.parse, urllib.request
 import xml.etree.ElementTree as ET
 
 bin_dir, schema = sys.argv[1], sys.argv[2]
@@ -28,14 +28,21 @@ world = {"tenants": [{"id": "3f6c2a8e-91b4-4d7a-8e15-2b9c7d4e6f01", "displayName
                                         "appRoleAssignments": [{"resource": "https://outlook.office365.com",
                                                                 "appRole": "full_access_as_app"}]}]}]}
 json.dump(world, open(f"{tmp}/world.json", "w"))
-proc = subprocess.Popen([f"{bin_dir}/exo-harness", "--world", f"{tmp}/world.json", "--ca-dir", f"{tmp}/ca",
-                         "--ready-file", f"{tmp}/ready.json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+proc = subprocess.Popen([f"{bin_dir}/exo-harness", "--world", f"{tmp}/world.json", "--ca-dir", f"{tmp}/ca"],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 try:
-    for _ in range(400):
-        if os.path.exists(f"{tmp}/ready.json") and os.path.getsize(f"{tmp}/ready.json") > 0:
+    # exo-harness prints its ready JSON once both servers accept connections: read it (a blocking
+    # read on the pipe, bounded by the CTest timeout), never poll on the wall clock.
+    text = ""
+    ready = None
+    for line in proc.stdout:
+        text += line
+        try:
+            ready = json.loads(text)
             break
-        time.sleep(0.05)
-    ready = json.load(open(f"{tmp}/ready.json"))
+        except json.JSONDecodeError:
+            continue
+    assert ready is not None, "exo-harness exited before it was ready"
     ctx = ssl.create_default_context(cafile=ready["ca"])
 
     def http(url, data=None, headers=None, method=None):
