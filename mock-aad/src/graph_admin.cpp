@@ -364,9 +364,8 @@ void GraphAdmin::Register() {
   router.Patch(app_ref, [this](const httplib::Request& req, httplib::Response& res) {
     auto found = AppFromPath(req, res, /*write=*/true);
     if (!found) return;
-    const auto& [caller, app] = *found;
-    const Caller* c = &caller;
-    const Application* a = &app;
+    const Caller* c = &found->first;
+    const Application* a = &found->second;
     auto body = Body(req, res);
     if (!body) return;
     auto u = directory_.UpdateApplication(c->tenant_id, a->app_id, *body);
@@ -377,9 +376,8 @@ void GraphAdmin::Register() {
   router.Delete(app_ref, [this](const httplib::Request& req, httplib::Response& res) {
     auto found = AppFromPath(req, res, /*write=*/true);
     if (!found) return;
-    const auto& [caller, app] = *found;
-    const Caller* c = &caller;
-    const Application* a = &app;
+    const Caller* c = &found->first;
+    const Application* a = &found->second;
     auto d = directory_.DeleteApplication(c->tenant_id, a->app_id);
     if (!d) return ErrorFrom(d.error(), res, req);
     Reply(res, 204, {}, req);
@@ -389,9 +387,8 @@ void GraphAdmin::Register() {
   router.Post(app_ref + "/addPassword", [this](const httplib::Request& req, httplib::Response& res) {
     auto found = AppFromPath(req, res, /*write=*/true);
     if (!found) return;
-    const auto& [caller, app] = *found;
-    const Caller* c = &caller;
-    const Application* a = &app;
+    const Caller* c = &found->first;
+    const Application* a = &found->second;
     nlohmann::json spec = nlohmann::json::object();
     if (!req.body.empty()) {
       auto body = Body(req, res);
@@ -419,9 +416,8 @@ void GraphAdmin::Register() {
   router.Post(app_ref + "/removePassword", [this](const httplib::Request& req, httplib::Response& res) {
     auto found = AppFromPath(req, res, /*write=*/true);
     if (!found) return;
-    const auto& [caller, app] = *found;
-    const Caller* c = &caller;
-    const Application* a = &app;
+    const Caller* c = &found->first;
+    const Application* a = &found->second;
     auto body = Body(req, res);
     if (!body) return;
     auto d = directory_.RemovePassword(c->tenant_id, a->app_id, body->value("keyId", ""));
@@ -434,9 +430,8 @@ void GraphAdmin::Register() {
   router.Post(app_ref + "/addKey", [this](const httplib::Request& req, httplib::Response& res) {
     auto found = AppFromPath(req, res, /*write=*/true);
     if (!found) return;
-    const auto& [caller, app] = *found;
-    const Caller* c = &caller;
-    const Application* a = &app;
+    const Caller* c = &found->first;
+    const Application* a = &found->second;
     auto body = Body(req, res);
     if (!body) return;
     if (!body->contains("keyCredential") || !(*body)["keyCredential"].is_object()) {
