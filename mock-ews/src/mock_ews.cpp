@@ -39,7 +39,6 @@ struct MockEws::Impl {
 
 namespace {
 
-
 std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res) {
   if (req.body.empty()) return json::object();
   auto j = json::parse(req.body, nullptr, false);
@@ -160,7 +159,7 @@ void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& re
   }
   mock::Annotate("tenant", caller.tenant_id);
   mock::Annotate("client_id", caller.app_id);
-  SoapReply reply = HandleSoap(store, caller, req.body);
+  SoapReply reply = HandleSoap(EwsContext{store, clock}, caller, req.body);
   res.status = reply.status;
   res.set_content(reply.body, "text/xml; charset=utf-8");
 }
