@@ -7,6 +7,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
@@ -102,6 +106,7 @@ class EwsTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (ews_client_) SaveResponseCorpus();
     ews_client_.reset();
     aad_client_.reset();
     ews_.reset();
@@ -173,6 +178,28 @@ class EwsTest : public ::testing::Test {
                                  {"subject", subject},
                                  {"body", "Hello"}});
     ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  // Writes every successful EWS answer this test produced to $EXO_EWS_CORPUS_DIR (one file per
+  // response), where the mock_ews.schema_corpus test validates them all against Microsoft's
+  // schema: every response shape a test exercises is checked, not only the ones a test inspects.
+  void SaveResponseCorpus() {
+    const char* dir = std::getenv("EXO_EWS_CORPUS_DIR");
+    if (dir == nullptr || *dir == '\0') return;
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const HttpReply r = Send(*ews_client_, "GET", "/_exo/journal?status=200");
+    if (r.status != 200) return;
+    const json entries = r.Json().value("entries", json::array());
+    std::filesystem::create_directories(dir);
+    for (const json& e : entries) {
+      std::string path = e.value("path", "");
+      std::transform(path.begin(), path.end(), path.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (path != "/ews/exchange.asmx") continue;
+      const std::string file = std::string(dir) + "/" + info->test_suite_name() + "." +
+                               info->name() + "-" + std::to_string(e.value("seq", 0)) + ".xml";
+      std::ofstream(file, std::ios::binary) << e.value("responseBody", "");
+    }
   }
 
   std::unique_ptr<exo::testing::TempDir> ca_dir_;
