@@ -1,0 +1,59 @@
+// The client's one seam to the network: an HTTP exchange as a value, and an HTTPS implementation
+// over cpp-httplib with verification on, keep-alive per host, and timeouts on the injected clock.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "exo/common/result.hpp"
+
+namespace exo::client {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;  // absolute: https://host[:port]/path?query
+  std::multimap<std::string, std::string> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::multimap<std::string, std::string> headers;  // names as sent; look up case-insensitively
+  std::string body;
+
+  // The first header named `name` (case-insensitive), or empty.
+  std::string Header(std::string_view name) const;
+};
+
+// Receives a streamed body chunk by chunk (GetStreamingEvents); returns false to stop reading.
+using ChunkReceiver = std::function<bool(std::string_view chunk)>;
+
+// Sends requests. Transport failures (refused, reset, TLS, timeout) are kTransient errors with the
+// code "HTTP transport" and the reason; an HTTP status is never an error here.
+// Thread-safety: implementations are safe to call from several threads.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+  // Like Send, but hands the body to `receiver` as it arrives (the response's body stays empty).
+  virtual Result<HttpResponse> SendStreaming(const HttpRequest& request,
+                                             const ChunkReceiver& receiver) = 0;
+};
+
+struct HttpOptions {
+  std::optional<std::filesystem::path> ca_bundle;  // extra trusted CAs; the system store otherwise
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds read_timeout{100};  // EWS's own limit is 100 s
+  std::string user_agent = "ExoHarness-client/0.1";
+};
+
+// HTTPS (and http:// for loopback only) over cpp-httplib, one kept-alive connection per host and
+// thread. Server certificates are always verified.
+std::unique_ptr<HttpTransport> MakeHttpTransport(const HttpOptions& options);
+
+}  // namespace exo::client

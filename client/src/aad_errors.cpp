@@ -1,0 +1,131 @@
+#include "internal/aad_errors.hpp"
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace exo::client {
+
+namespace {
+
+struct Known {
+  long code;
+  ErrorCategory category;
+  const char* remedy;
+};
+
+// The AADSTS codes a daemon meets, with what fixes each (reference entra-id.md; the seed's steps).
+constexpr Known kKnown[] = {
+    {7000222, ErrorCategory::kAuthentication,
+     "the client secret expired: create a new one (seed step 3), protect it with `exo-mailbox "
+     "protect-secret` and update EmailIntegrationClientSecret; the client picks it up without a "
+     "restart"},
+    {7000215, ErrorCategory::kAuthentication,
+     "the client secret is wrong: copy the secret's Value, not its Secret ID (seed step 3.2), "
+     "protect it and update EmailIntegrationClientSecret"},
+    {7000216, ErrorCategory::kConfiguration,
+     "no client secret or certificate was sent: set EmailIntegrationClientSecret (seed step 3)"},
+    {700016, ErrorCategory::kConfiguration,
+     "no application with this id in the tenant: check EmailIntegrationIdApp and "
+     "EmailIntegrationTenantId (seed step 4); a newly registered app can take a few minutes to "
+     "appear"},
+    {7000112, ErrorCategory::kAuthorization,
+     "the application is disabled in the tenant: an administrator must enable its service "
+     "principal (Enterprise applications > Properties > Enabled for users to sign-in)"},
+    {90002, ErrorCategory::kConfiguration,
+     "no such tenant: check EmailIntegrationTenantId (seed step 4, Directory (tenant) ID)"},
+    {900023, ErrorCategory::kConfiguration,
+     "the tenant id is malformed: use the Directory (tenant) ID GUID or a verified domain "
+     "(seed step 4)"},
+    {70011, ErrorCategory::kConfiguration,
+     "the scope is not valid for client credentials: EmailIntegrationWebmailDefault must be "
+     "https://outlook.office365.com/.default"},
+    {1002012, ErrorCategory::kConfiguration,
+     "the scope is not valid for client credentials: EmailIntegrationWebmailDefault must be "
+     "https://outlook.office365.com/.default"},
+    {500011, ErrorCategory::kConfiguration,
+     "the resource in the scope does not exist in the tenant: check EmailIntegrationWebmailDefault "
+     "(https://outlook.office365.com/.default) and that the tenant has Exchange Online"},
+    {700027, ErrorCategory::kAuthentication,
+     "the certificate assertion's signature does not verify: upload this certificate to the app "
+     "registration (Certificates & secrets) or use the matching private key"},
+    {700024, ErrorCategory::kAuthentication,
+     "the certificate assertion is outside its validity window: check this machine's clock"},
+    {700023, ErrorCategory::kAuthentication,
+     "the certificate assertion's audience is wrong: check EmailIntegrationAuthority and "
+     "EmailIntegrationTenantId"},
+    {700021, ErrorCategory::kAuthentication, "the certificate assertion is malformed"},
+    {50059, ErrorCategory::kConfiguration,
+     "no tenant was named: set EmailIntegrationTenantId (seed step 4)"},
+    {900144, ErrorCategory::kConfiguration, "the token request lacks a required parameter"},
+    {900561, ErrorCategory::kConfiguration,
+     "the token endpoint needs POST: check EmailIntegrationAuthority"},
+    {50027, ErrorCategory::kProtocol, "the identity platform refused a malformed assertion"},
+};
+
+}  // namespace
+
+std::optional<long> FirstAadstsCode(const std::string& text) {
+  static const std::regex re("AADSTS(\\d+)");
+  std::smatch m;
+  if (std::regex_search(text, m, re)) return std::stol(m[1].str());
+  return std::nullopt;
+}
+
+Error ParseTokenError(const HttpResponse& response) {
+  Error e;
+  e.http_status = response.status;
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  std::string oauth_error, description;
+  std::optional<long> code;
+  if (body.is_object()) {
+    oauth_error = body.value("error", "");
+    description = body.value("error_description", "");
+    if (body.contains("error_codes") && body["error_codes"].is_array() &&
+        !body["error_codes"].empty() && body["error_codes"][0].is_number_integer()) {
+      code = body["error_codes"][0].get<long>();
+    }
+  }
+  if (!code) code = FirstAadstsCode(description);
+  // The first line of the description is the sentence; the rest are Trace ID and timestamps.
+  e.message = description.substr(0, description.find_first_of("\r\n"));
+  if (e.message.empty())
+    e.message = "the token endpoint answered HTTP " + std::to_string(response.status);
+
+  const std::string retry_after = response.Header("Retry-After");
+  if (response.status == 429 || (response.status >= 500 && response.status <= 599)) {
+    e.category = response.status == 429 ? ErrorCategory::kThrottled : ErrorCategory::kTransient;
+    e.code = code ? "AADSTS" + std::to_string(*code) : "HTTP " + std::to_string(response.status);
+    if (!retry_after.empty() && std::all_of(retry_after.begin(), retry_after.end(), ::isdigit)) {
+      e.retry_after = std::chrono::seconds(std::stol(retry_after));
+    }
+    e.remedy = "the identity platform is busy; the client retries after the back-off it asked for";
+    return e;
+  }
+  if (code) {
+    e.code = "AADSTS" + std::to_string(*code);
+    for (const Known& k : kKnown) {
+      if (k.code == *code) {
+        e.category = k.category;
+        e.remedy = k.remedy;
+        return e;
+      }
+    }
+  } else {
+    e.code = oauth_error.empty() ? "HTTP " + std::to_string(response.status) : oauth_error;
+  }
+  // Unknown codes: decide by the OAuth error, so retry policy stays right.
+  if (oauth_error == "invalid_client" || oauth_error == "unauthorized_client") {
+    e.category = ErrorCategory::kAuthentication;
+  } else if (oauth_error == "invalid_request" || oauth_error == "invalid_scope") {
+    e.category = ErrorCategory::kConfiguration;
+  } else if (response.status == 401 || response.status == 400) {
+    e.category = ErrorCategory::kAuthentication;
+  } else {
+    e.category = ErrorCategory::kProtocol;
+  }
+  e.remedy = "see https://login.microsoftonline.com/error?code=" +
+             (code ? std::to_string(*code) : std::string("0"));
+  return e;
+}
+
+}  // namespace exo::client

@@ -1,0 +1,180 @@
+// HttpTransport over cpp-httplib: a small pool of kept-alive clients per scheme://host:port, so
+// concurrent callers never share one socket and a sequential caller reuses its connection.
+#include <httplib.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <vector>
+
+#include "exo/client/http.hpp"
+
+namespace exo::client {
+
+std::string HttpResponse::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return {};
+}
+
+namespace {
+
+struct ParsedUrl {
+  std::string origin;  // scheme://host[:port]
+  std::string target;  // /path?query
+};
+
+Result<ParsedUrl> ParseUrl(const std::string& url) {
+  static const std::regex re("^(https?)://([^/?#\\s]+)([^#\\s]*)$", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_match(url, m, re)) {
+    return Fail(ErrorCategory::kConfiguration, "InvalidUrl", "'" + url + "' is not an http(s) URL");
+  }
+  std::string scheme = m[1].str();
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string host = m[2].str();
+  if (scheme == "http") {
+    static const std::regex loopback("^(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?$");
+    if (!std::regex_match(host, loopback)) {
+      return Fail(ErrorCategory::kConfiguration, "InsecureUrl",
+                  "refusing plain http to " + host + ": tokens would travel unencrypted",
+                  "use https (http is allowed only for a loopback test server)");
+    }
+  }
+  std::string target = m[3].str();
+  if (target.empty()) target = "/";
+  return ParsedUrl{scheme + "://" + host, target};
+}
+
+Error TransportError(const std::string& url, httplib::Error e) {
+  Error err;
+  err.category = ErrorCategory::kTransient;
+  err.code = "HTTP transport";
+  err.message = url + ": " + httplib::to_string(e);
+  if (e == httplib::Error::SSLServerVerification) {
+    err.category = ErrorCategory::kConfiguration;
+    err.remedy =
+        "the server's certificate is not trusted: for a test server set EmailIntegrationCaBundle "
+        "to its CA file";
+  } else if (e == httplib::Error::Connection) {
+    err.remedy = "check the URL, DNS and that outbound HTTPS is allowed";
+  }
+  return err;
+}
+
+class HttplibTransport final : public HttpTransport {
+ public:
+  explicit HttplibTransport(HttpOptions options)
+      : options_(std::move(options)),
+        bundle_error_(options_.ca_bundle && !Readable(*options_.ca_bundle)) {}
+
+  // Whether OpenSSL can load CA certificates from `bundle`; checked once, reported on every send.
+  static bool Readable(const std::filesystem::path& bundle) {
+    X509_STORE* store = X509_STORE_new();
+    const bool ok = store != nullptr && X509_STORE_load_file(store, bundle.c_str()) == 1;
+    X509_STORE_free(store);
+    return ok;
+  }
+
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    return Exchange(request, nullptr);
+  }
+  Result<HttpResponse> SendStreaming(const HttpRequest& request,
+                                     const ChunkReceiver& receiver) override {
+    return Exchange(request, &receiver);
+  }
+
+ private:
+  std::unique_ptr<httplib::Client> Take(const std::string& origin) {
+    {
+      std::lock_guard lock(mu_);
+      auto& idle = idle_[origin];
+      if (!idle.empty()) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        return c;
+      }
+    }
+    auto c = std::make_unique<httplib::Client>(origin);
+    c->set_keep_alive(true);
+    c->set_connection_timeout(options_.connect_timeout);
+    c->set_read_timeout(options_.read_timeout);
+    c->set_write_timeout(options_.read_timeout);
+    c->set_follow_location(false);  // redirects are protocol decisions (autodiscover), not ours
+    c->enable_server_certificate_verification(true);
+    if (options_.ca_bundle && !bundle_error_) {
+      // The system's CAs plus the bundle: httplib adds the default paths to this store.
+      X509_STORE* store = X509_STORE_new();
+      if (store != nullptr && X509_STORE_load_file(store, options_.ca_bundle->c_str()) == 1) {
+        c->set_ca_cert_store(store);  // the SSL context takes ownership
+      } else {
+        X509_STORE_free(store);
+      }
+    }
+    return c;
+  }
+
+  void Give(const std::string& origin, std::unique_ptr<httplib::Client> c) {
+    std::lock_guard lock(mu_);
+    auto& idle = idle_[origin];
+    if (idle.size() < 8) idle.push_back(std::move(c));
+  }
+
+  Result<HttpResponse> Exchange(const HttpRequest& request, const ChunkReceiver* receiver) {
+    auto url = ParseUrl(request.url);
+    if (!url) return std::unexpected(url.error());
+    if (bundle_error_) {
+      return Fail(ErrorCategory::kConfiguration, "InvalidCaBundle",
+                  "cannot read the CA bundle " + options_.ca_bundle->string(),
+                  "point EmailIntegrationCaBundle at a PEM file of CA certificates");
+    }
+    auto client = Take(url->origin);
+    httplib::Request req;
+    req.method = request.method;
+    req.path = url->target;
+    for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
+    if (!req.has_header("User-Agent")) req.headers.emplace("User-Agent", options_.user_agent);
+    req.body = request.body;
+    if (receiver != nullptr) {
+      req.content_receiver = [receiver](const char* data, size_t n, uint64_t, uint64_t) {
+        return (*receiver)(std::string_view(data, n));
+      };
+    }
+    httplib::Result res = client->send(req);
+    if (!res) {
+      const httplib::Error e = res.error();
+      // A receiver that stopped reading is the caller's choice, not a failure.
+      if (receiver != nullptr && e == httplib::Error::Canceled) return HttpResponse{};
+      return std::unexpected(TransportError(request.url, e));
+    }
+    HttpResponse out;
+    out.status = res->status;
+    for (const auto& [k, v] : res->headers) out.headers.emplace(k, v);
+    out.body = std::move(res->body);
+    Give(url->origin, std::move(client));
+    return out;
+  }
+
+  HttpOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
+  const bool bundle_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpTransport> MakeHttpTransport(const HttpOptions& options) {
+  return std::make_unique<HttplibTransport>(options);
+}
+
+}  // namespace exo::client
