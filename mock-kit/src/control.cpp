@@ -6,12 +6,13 @@ namespace exo::mock {
 namespace {
 
 nlohmann::json ClockJson(Clock& clock, AdjustableClock* sim) {
-  nlohmann::json j = {
-      {"mode", !sim ? "real" : sim->frozen() ? "simulated" : "offset"},
-      {"now", FormatIso8601Ticks(clock.Now())},
-      {"monotonicMs", std::chrono::duration_cast<std::chrono::milliseconds>(
-                          clock.Monotonic().time_since_epoch())
-                          .count()}};
+  nlohmann::json j = {{"mode", !sim            ? "real"
+                               : sim->frozen() ? "simulated"
+                                               : "offset"},
+                      {"now", FormatIso8601Ticks(clock.Now())},
+                      {"monotonicMs", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          clock.Monotonic().time_since_epoch())
+                                          .count()}};
   if (auto* frozen = dynamic_cast<SimulatedClock*>(sim)) {
     if (auto next = frozen->NextWakeup()) {
       j["nextWakeupMs"] =
@@ -46,7 +47,8 @@ void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* sim) {
   });
   // {"by": "65m"} or {"seconds": 3900}
   r.Post(p + "/clock/advance", [&clock, sim](const httplib::Request& req, httplib::Response& res) {
-    if (!sim) return ReplyControlError(res, 409, "FixedClock", "this server's clock cannot be moved");
+    if (!sim)
+      return ReplyControlError(res, 409, "FixedClock", "this server's clock cannot be moved");
     auto body = ParseBody(req, res);
     if (!body) return;
     std::optional<Duration> by;
@@ -65,7 +67,8 @@ void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* sim) {
   });
   // {"now": "2027-04-01T00:00:00Z"}: steps system time; monotonic time never goes back.
   r.Post(p + "/clock/set", [&clock, sim](const httplib::Request& req, httplib::Response& res) {
-    if (!sim) return ReplyControlError(res, 409, "FixedClock", "this server's clock cannot be moved");
+    if (!sim)
+      return ReplyControlError(res, 409, "FixedClock", "this server's clock cannot be moved");
     auto body = ParseBody(req, res);
     if (!body) return;
     std::optional<SystemTime> t;
@@ -73,8 +76,10 @@ void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* sim) {
       t = ParseIso8601((*body)["now"].get<std::string>());
     }
     if (!t) return ReplyControlError(res, 400, "InvalidTime", "give {\"now\": \"<ISO 8601>\"}");
-    if (*t > clock.Now()) sim->Advance(*t - clock.Now());
-    else sim->SetNow(*t);
+    if (*t > clock.Now())
+      sim->Advance(*t - clock.Now());
+    else
+      sim->SetNow(*t);
     ReplyJson(res, ClockJson(clock, sim));
   });
 
@@ -94,24 +99,32 @@ void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* sim) {
     server.faults().Clear();
     res.status = 204;
   });
-  r.Delete(p + R"(/faults/([^/]+))", [&server](const httplib::Request& req, httplib::Response& res) {
-    if (!server.faults().Remove(req.matches[1])) {
-      return ReplyControlError(res, 404, "NotFound", "no fault rule '" + std::string(req.matches[1]) + "'");
-    }
-    res.status = 204;
-  });
+  r.Delete(p + R"(/faults/([^/]+))",
+           [&server](const httplib::Request& req, httplib::Response& res) {
+             if (!server.faults().Remove(req.matches[1])) {
+               return ReplyControlError(res, 404, "NotFound",
+                                        "no fault rule '" + std::string(req.matches[1]) + "'");
+             }
+             res.status = 204;
+           });
 
   // ?since=SEQ&path=SUBSTRING&method=POST&status=401&limit=N&<annotation>=<value>
   r.Get(p + "/journal", [&server](const httplib::Request& req, httplib::Response& res) {
     JournalQuery q;
     try {
       for (const auto& [k, v] : req.params) {
-        if (k == "since") q.since_seq = std::stoull(v);
-        else if (k == "path") q.path_contains = v;
-        else if (k == "method") q.method = v;
-        else if (k == "status") q.status = std::stoi(v);
-        else if (k == "limit") q.limit = std::stoull(v);
-        else q.annotations[k] = v;
+        if (k == "since")
+          q.since_seq = std::stoull(v);
+        else if (k == "path")
+          q.path_contains = v;
+        else if (k == "method")
+          q.method = v;
+        else if (k == "status")
+          q.status = std::stoi(v);
+        else if (k == "limit")
+          q.limit = std::stoull(v);
+        else
+          q.annotations[k] = v;
       }
     } catch (const std::exception&) {
       return ReplyControlError(res, 400, "InvalidQuery", "since, status and limit are numbers");

@@ -16,9 +16,9 @@ std::unexpected<Error> BadRule(const std::string& why) {
 Result<FaultRule> FaultRule::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) return BadRule("a fault rule is a JSON object");
   static const std::vector<std::string> kKeys = {
-      "id",      "method",     "path",  "bodyContains", "status",      "body",
-      "contentType", "headers", "latencyMs", "reset", "truncateAfterBytes", "times",
-      "from",    "until",      "probability"};
+      "id",         "method",    "path",  "bodyContains",       "status", "body", "contentType",
+      "headers",    "latencyMs", "reset", "truncateAfterBytes", "times",  "from", "until",
+      "probability"};
   FaultRule r;
   try {
     for (const auto& [k, v] : j.items()) {
@@ -44,7 +44,8 @@ Result<FaultRule> FaultRule::FromJson(const nlohmann::json& j) {
       r.latency = std::chrono::milliseconds(ms);
     }
     if (j.contains("reset")) r.reset = j["reset"].get<bool>();
-    if (j.contains("truncateAfterBytes")) r.truncate_after = j["truncateAfterBytes"].get<std::size_t>();
+    if (j.contains("truncateAfterBytes"))
+      r.truncate_after = j["truncateAfterBytes"].get<std::size_t>();
     if (j.contains("times")) r.times = j["times"].get<std::uint64_t>();
     for (const char* key : {"from", "until"}) {
       if (!j.contains(key)) continue;

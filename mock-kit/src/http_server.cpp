@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <mutex>
 #include <utility>
 
@@ -62,12 +63,12 @@ std::multimap<std::string, std::string> CopyHeaders(const httplib::Headers& h) {
   std::multimap<std::string, std::string> out;
   for (const auto& [k, v] : h) {
     // httplib adds the connection's addresses as pseudo-headers; they were never sent.
-    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT")
+      continue;
     out.emplace(k, v);
   }
   return out;
 }
-
 
 void ApplyTruncation(httplib::Response& res, std::size_t keep) {
   auto body = std::make_shared<std::string>(std::move(res.body));
@@ -87,6 +88,10 @@ void ApplyTruncation(httplib::Response& res, std::size_t keep) {
 
 // Set by the pre-routing hook when a fault truncates the real handler's answer.
 thread_local std::optional<std::size_t> t_truncate_after;
+// The response body as the handler produced it: httplib gzips it before the post-routing hook and
+// the logger when the client accepts gzip (exchangelib and ews-javascript-api do); the journal
+// keeps text.
+thread_local std::optional<std::string> t_response_body;
 
 }  // namespace
 
@@ -117,6 +122,15 @@ HttpServer::~HttpServer() { Stop(); }
 
 httplib::Server::Handler HttpServer::WithFaults(httplib::Server::Handler handler) {
   return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    ServeWithFaults(handler, req, res);
+    // Before httplib compresses it (its apply_ranges runs ahead of the post-routing hook).
+    t_response_body = res.body;
+  };
+}
+
+void HttpServer::ServeWithFaults(const httplib::Server::Handler& handler,
+                                 const httplib::Request& req, httplib::Response& res) {
+  {
     auto decision = faults_.Decide(req.method, req.path, req.body);
     if (!decision) return handler(req, res);
     Annotate("fault", decision->rule_id);
@@ -134,7 +148,7 @@ httplib::Server::Handler HttpServer::WithFaults(httplib::Server::Handler handler
     for (const auto& [k, v] : decision->headers) res.set_header(k, v);
     res.set_content(decision->body, decision->content_type);
     if (decision->truncate_after) ApplyTruncation(res, *decision->truncate_after);
-  };
+  }
 }
 
 void HttpServer::Get(const std::string& p, httplib::Server::Handler h) {
@@ -157,6 +171,7 @@ void HttpServer::InstallHooks() {
   server_->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     TakeAnnotations();  // a fresh set for this request
     t_truncate_after.reset();
+    t_response_body.reset();
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
@@ -192,7 +207,11 @@ void HttpServer::InstallHooks() {
     e.request_body = req.body;
     e.status = res.status;
     e.response_headers = CopyHeaders(res.headers);
-    e.response_body = res.body;
+    // Recorded before content coding; the headers still say how it travelled.
+    // A streamed answer (chunked content provider) has no body at post-routing; its handler
+    // collects what it wrote in res.body instead.
+    std::string handled = t_response_body ? *std::exchange(t_response_body, std::nullopt) : "";
+    e.response_body = handled.empty() ? res.body : std::move(handled);
     e.remote = req.remote_addr + ":" + std::to_string(req.remote_port);
     e.annotations = TakeAnnotations();
     journal_.Record(std::move(e));
@@ -243,8 +262,7 @@ std::string HttpServer::base_url() const {
 }
 
 Result<ServerTls> PrepareServerTls(const std::filesystem::path& ca_dir,
-                                   std::vector<std::string> names,
-                                   const std::string& listen_host) {
+                                   std::vector<std::string> names, const std::string& listen_host) {
   std::filesystem::path dir = ca_dir;
   if (dir.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "exo-ca-XXXXXX").string();
@@ -262,9 +280,28 @@ Result<ServerTls> PrepareServerTls(const std::filesystem::path& ca_dir,
   return ServerTls{*identity, dir / tls::CertificateAuthority::kCertFile, ca->CertificatePem()};
 }
 
+std::string AnyCasePath(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      out += '[';
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out += ']';
+    } else if (c == '.') {
+      out += "\\.";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // Journal bodies are whatever clients sent: invalid UTF-8 is replaced, never a failed dump.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 void ReplyControlError(httplib::Response& res, int status, const std::string& code,

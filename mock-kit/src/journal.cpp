@@ -16,8 +16,10 @@ bool IEquals(const std::string& a, const char* b) { return strcasecmp(a.c_str(),
 nlohmann::json HeadersJson(const std::multimap<std::string, std::string>& h) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [k, v] : h) {
-    if (out.contains(k)) out[k] = out[k].get<std::string>() + ", " + v;
-    else out[k] = v;
+    if (out.contains(k))
+      out[k] = out[k].get<std::string>() + ", " + v;
+    else
+      out[k] = v;
   }
   return out;
 }
@@ -128,11 +130,10 @@ std::string RedactFormFields(const std::string& body, const std::vector<std::str
     if (amp == std::string::npos) amp = body.size();
     const std::string pair = body.substr(pos, amp - pos);
     const std::size_t eq = pair.find('=');
-    const std::string key =
-        httplib::detail::decode_url(pair.substr(0, eq == std::string::npos ? pair.size() : eq), true);
+    const std::string key = httplib::detail::decode_url(
+        pair.substr(0, eq == std::string::npos ? pair.size() : eq), true);
     if (!out.empty() || pos > 0) out += '&';
-    if (eq != std::string::npos &&
-        std::find(fields.begin(), fields.end(), key) != fields.end()) {
+    if (eq != std::string::npos && std::find(fields.begin(), fields.end(), key) != fields.end()) {
       out += pair.substr(0, eq) + "=" + kRedacted;
     } else {
       out += pair;
@@ -151,12 +152,10 @@ std::string RedactJsonFields(const std::string& body, const std::vector<std::str
 
 void RedactCredentialsHeaders(std::multimap<std::string, std::string>& headers) {
   for (auto& [k, v] : headers) {
-    if (IEquals(k, "Authorization") ||
-        IEquals(k, "Proxy-Authorization")) {
+    if (IEquals(k, "Authorization") || IEquals(k, "Proxy-Authorization")) {
       const auto space = v.find(' ');
       v = (space == std::string::npos ? std::string() : v.substr(0, space + 1)) + kRedacted;
-    } else if (IEquals(k, "Cookie") ||
-               IEquals(k, "Set-Cookie")) {
+    } else if (IEquals(k, "Cookie") || IEquals(k, "Set-Cookie")) {
       v = kRedacted;
     }
   }

@@ -37,8 +37,7 @@ Result<Jwt> ParseJwt(std::string_view token) {
 
 std::string SignJwt(const nlohmann::ordered_json& header, const nlohmann::ordered_json& payload,
                     const crypto::PrivateKey& key) {
-  const std::string input =
-      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  const std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
   const auto scheme = header.value("alg", "RS256") == "PS256"
                           ? crypto::SignatureScheme::kRsaPssSha256
                           : crypto::SignatureScheme::kRsaPkcs1Sha256;
@@ -63,7 +62,8 @@ std::optional<crypto::PublicKey> FindJwk(const nlohmann::json& jwks, const std::
   }
   for (const auto& k : jwks["keys"]) {
     if (!k.is_object() || k.value("kid", "") != kid) continue;
-    if (!k.contains("n") || !k["n"].is_string() || !k.contains("e") || !k["e"].is_string()) continue;
+    if (!k.contains("n") || !k["n"].is_string() || !k.contains("e") || !k["e"].is_string())
+      continue;
     auto n = Base64Decode(k["n"].get<std::string>());
     auto e = Base64Decode(k["e"].get<std::string>());
     if (!n || !e) continue;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -68,6 +69,8 @@ class HttpServer {
  private:
   void InstallHooks();
   httplib::Server::Handler WithFaults(httplib::Server::Handler handler);
+  void ServeWithFaults(const httplib::Server::Handler& handler, const httplib::Request& req,
+                       httplib::Response& res);
 
   ServerOptions options_;
   Clock& clock_;
@@ -95,6 +98,10 @@ void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* adjustable
 
 // Control API helpers: JSON answers and errors with {"error": {"code", "message"}}.
 void ReplyJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+
+// A route pattern that matches the literal `path` in any letter case ('.' literal): IIS paths are
+// case-insensitive and clients write /EWS/Exchange.asmx and /ews/exchange.asmx alike.
+std::string AnyCasePath(std::string_view path);
 void ReplyControlError(httplib::Response& res, int status, const std::string& code,
                        const std::string& message);
 
