@@ -48,7 +48,7 @@ bool HasString(const nlohmann::json& payload, const char* claim, const std::stri
 
 }  // namespace
 
-void TokenValidator::Trust(const std::string& tenant_id, std::function<nlohmann::json()> jwks) {
+void TokenValidator::Trust(const std::string& tenant_id, KeySource jwks) {
   std::lock_guard lock(mu_);
   tenants_[LowerCopy(tenant_id)] = std::move(jwks);
 }
@@ -65,7 +65,7 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
     return Refuse(401, 2000001, "The token is malformed.", "invalid_token");
   }
 
-  std::map<std::string, std::function<nlohmann::json()>> tenants;
+  std::map<std::string, KeySource> tenants;
   {
     std::lock_guard lock(mu_);
     tenants = tenants_;
@@ -76,7 +76,7 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
   bool verified = false;
   if (jwt->header.value("alg", "") == "RS256" && !kid.empty()) {
     for (const auto& [tid, source] : tenants) {
-      auto key = mock::FindJwk(source(), kid);
+      auto key = mock::FindJwk(source(kid), kid);
       if (key && mock::VerifyJwtSignature(*jwt, *key)) {
         verified = true;
         break;

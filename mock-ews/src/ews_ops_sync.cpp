@@ -10,6 +10,7 @@ SoapReply SyncFolderItemsOp(const Request& r, pugi::xml_node op) {
   auto shape = ParseShape(Child(op, "ItemShape"));
   if (!shape) return SchemaFault(shape.error().message);
   shape->mime = false;
+  shape->bodies = false;
   const std::string empty_payload =
       "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>";
   auto folder = ResolveFolder(r, FirstElement(Child(op, "SyncFolderId")));

@@ -1,10 +1,91 @@
+#include <algorithm>
 #include <pugixml.hpp>
+#include <string_view>
 
 #include "exo/common/base64.hpp"
 #include "exo/common/time_format.hpp"
 #include "internal/ews_ops.hpp"
+#include "internal/ews_paging.hpp"
 
 namespace exo::mock_ews {
+
+namespace {
+
+// types.xsd DistinguishedFolderIdNameType: names a request may use. The store has only some of
+// these folders; the others are well-formed ids of folders it lacks (ErrorFolderNotFound), not
+// schema violations.
+constexpr std::string_view kDistinguishedFolderNames[] = {"calendar",
+                                                          "contacts",
+                                                          "deleteditems",
+                                                          "drafts",
+                                                          "inbox",
+                                                          "journal",
+                                                          "notes",
+                                                          "outbox",
+                                                          "sentitems",
+                                                          "tasks",
+                                                          "msgfolderroot",
+                                                          "publicfoldersroot",
+                                                          "root",
+                                                          "junkemail",
+                                                          "searchfolders",
+                                                          "voicemail",
+                                                          "recoverableitemsroot",
+                                                          "recoverableitemsdeletions",
+                                                          "recoverableitemsversions",
+                                                          "recoverableitemspurges",
+                                                          "recoverableitemsdiscoveryholds",
+                                                          "archiveroot",
+                                                          "archivemsgfolderroot",
+                                                          "archivedeleteditems",
+                                                          "archiveinbox",
+                                                          "archiverecoverableitemsroot",
+                                                          "archiverecoverableitemsdeletions",
+                                                          "archiverecoverableitemsversions",
+                                                          "archiverecoverableitemspurges",
+                                                          "archiverecoverableitemsdiscoveryholds",
+                                                          "syncissues",
+                                                          "conflicts",
+                                                          "localfailures",
+                                                          "serverfailures",
+                                                          "recipientcache",
+                                                          "quickcontacts",
+                                                          "conversationhistory",
+                                                          "adminauditlogs",
+                                                          "todosearch",
+                                                          "mycontacts",
+                                                          "directory",
+                                                          "imcontactlist",
+                                                          "peopleconnect",
+                                                          "favorites",
+                                                          "mecontact",
+                                                          "personmetadata",
+                                                          "teamspaceactivity",
+                                                          "teamspacemessaging",
+                                                          "teamspaceworkitems",
+                                                          "scheduled",
+                                                          "orionnotes",
+                                                          "tagitems",
+                                                          "alltaggeditems",
+                                                          "externalcontacts",
+                                                          "teamchat",
+                                                          "yammerroot",
+                                                          "yammerinbound",
+                                                          "yammeroutbound",
+                                                          "yammerfeeds",
+                                                          "onedriveroot",
+                                                          "onedriverecylebin",
+                                                          "onedrivesystem",
+                                                          "onedrivevolume"};
+
+bool IsDistinguishedFolderName(std::string_view name) {
+  for (std::string_view n : kDistinguishedFolderNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Result<Shape> ParseShape(pugi::xml_node shape_node) {
   Shape s;
@@ -20,6 +101,7 @@ Result<Shape> ParseShape(pugi::xml_node shape_node) {
                 "The element 'BaseShape' has an invalid value '" + base + "'.");
   }
   if (auto m = Child(shape_node, "IncludeMimeContent")) s.mime = ParseBool(Text(m)).value_or(false);
+  if (auto b = Child(shape_node, "BodyType")) s.body_type = Text(b);
   for (pugi::xml_node f = Child(shape_node, "AdditionalProperties").first_child(); f;
        f = f.next_sibling()) {
     if (Local(f.name()) == "FieldURI") s.fields.insert(f.attribute("FieldURI").as_string());
@@ -90,6 +172,20 @@ std::string ItemXml(const Item& item, const Shape& shape) {
   if (shape.Want("item:ItemClass", false)) x += "<t:ItemClass>IPM.Note</t:ItemClass>";
   if (shape.Want("item:Subject", true)) x += "<t:Subject>" + Esc(f.subject) + "</t:Subject>";
   if (shape.Want("item:Sensitivity", true)) x += "<t:Sensitivity>Normal</t:Sensitivity>";
+  const bool want_body = shape.bodies && shape.Want("item:Body", true);
+  const bool want_text_body = shape.bodies && shape.Want("item:TextBody", false);
+  MessageBodies bodies;
+  if (want_body || want_text_body) {
+    if (auto b = ExtractBodies(*item.mime)) bodies = std::move(*b);
+  }
+  if (want_body) {
+    // Best: the HTML part when there is one, as Exchange answers.
+    const bool html = shape.body_type == "HTML" || (shape.body_type == "Best" && bodies.html);
+    const std::string text = html ? bodies.html.value_or(bodies.text.value_or(""))
+                                  : bodies.text.value_or(bodies.html.value_or(""));
+    x += std::string("<t:Body BodyType=\"") + (html ? "HTML" : "Text") + "\">" + Esc(text) +
+         "</t:Body>";
+  }
   if (shape.Want("item:DateTimeReceived", true)) {
     x += "<t:DateTimeReceived>" + FormatIso8601(item.date_time_received) + "</t:DateTimeReceived>";
   }
@@ -115,6 +211,9 @@ std::string ItemXml(const Item& item, const Shape& shape) {
   }
   if (shape.Want("item:HasAttachments", true)) {
     x += "<t:HasAttachments>" + yes_no(f.has_attachments) + "</t:HasAttachments>";
+  }
+  if (want_text_body) {
+    x += "<t:TextBody BodyType=\"Text\">" + Esc(bodies.text.value_or("")) + "</t:TextBody>";
   }
   const std::optional<MailAddress>& sender = f.sender ? f.sender : f.from;
   if (sender && shape.Want("message:Sender", false)) {
@@ -165,6 +264,10 @@ Result<Folder> ResolveFolder(const Request& r, pugi::xml_node node) {
   if (kind == "DistinguishedFolderId") {
     const std::string name = node.attribute("Id").as_string();
     auto which = ParseDistinguishedFolder(name);
+    if (!which && IsDistinguishedFolderName(name)) {
+      return Fail(ErrorCategory::kNotFound, codes::kFolderNotFound,
+                  "The specified folder could not be found in the store.");
+    }
     if (!which) {
       return Fail(ErrorCategory::kProtocol, "ErrorSchemaValidation",
                   "The 'Id' attribute is invalid - The value '" + name +
@@ -196,6 +299,67 @@ Result<std::string> CheckedItemId(const Request& r, pugi::xml_node id) {
   const std::string item_id = id.attribute("Id").as_string();
   if (auto ok = CheckIdTenant(r, item_id); !ok) return std::unexpected(ok.error());
   return item_id;
+}
+
+}  // namespace exo::mock_ews
+
+namespace exo::mock_ews {
+
+Result<PagedView> ParsePagedView(pugi::xml_node indexed, pugi::xml_node fractional) {
+  PagedView v;
+  pugi::xml_node view = indexed ? indexed : fractional;
+  if (!view) return v;
+  v.fractional = !indexed;
+  if (auto max = view.attribute("MaxEntriesReturned")) {
+    if (max.as_llong(0) < 1) {
+      return Fail(ErrorCategory::kProtocol, "ErrorInvalidPagingMaxRows",
+                  "The maximum number of rows requested for paging is invalid.");
+    }
+    v.max_count = std::min<std::size_t>(max.as_ullong(), kFindCountLimit);
+  }
+  if (v.fractional) {
+    v.numerator = view.attribute("Numerator").as_llong(-1);
+    v.denominator = view.attribute("Denominator").as_llong(0);
+    if (v.denominator < 1 || v.numerator < 0 || v.numerator > v.denominator) {
+      return Fail(ErrorCategory::kProtocol, "ErrorInvalidFractionalPagingParameters",
+                  "The fractional paging parameters are invalid.");
+    }
+    return v;
+  }
+  const long long offset = view.attribute("Offset").as_llong(0);
+  if (offset < 0) {
+    return Fail(ErrorCategory::kProtocol, "ErrorInvalidIndexedPagingParameters",
+                "The indexed paging parameters are invalid.");
+  }
+  v.offset = static_cast<std::size_t>(offset);
+  v.from_end = std::string(view.attribute("BasePoint").as_string("Beginning")) == "End";
+  return v;
+}
+
+PageWindow Window(const PagedView& view, std::size_t total) {
+  PageWindow w;
+  std::size_t end = total;
+  if (view.fractional) {
+    w.start = static_cast<std::size_t>(static_cast<std::int64_t>(total) * view.numerator /
+                                       view.denominator);
+  } else if (view.from_end) {
+    // Offset counts back from the end: the page ends `offset` entries before the last one.
+    end = total > view.offset ? total - view.offset : 0;
+    w.start = end > view.max_count ? end - view.max_count : 0;
+  } else {
+    w.start = std::min(view.offset, total);
+  }
+  w.count = std::min(view.max_count, end > w.start ? end - w.start : 0);
+  return w;
+}
+
+std::string PagingAttributes(const PagedView& view, std::size_t next, std::size_t total) {
+  const std::string position = view.fractional
+                                   ? " NumeratorOffset=\"" + std::to_string(next) +
+                                         "\" AbsoluteDenominator=\"" + std::to_string(total) + "\""
+                                   : " IndexedPagingOffset=\"" + std::to_string(next) + "\"";
+  return position + " TotalItemsInView=\"" + std::to_string(total) +
+         "\" IncludesLastItemInRange=\"" + (next >= total ? "true" : "false") + "\"";
 }
 
 }  // namespace exo::mock_ews

@@ -9,6 +9,7 @@
 
 #include "exo/mock_kit/journal.hpp"
 #include "internal/ews_ops.hpp"
+#include "internal/throttling.hpp"
 
 namespace exo::mock_ews {
 
@@ -125,6 +126,12 @@ SoapReply HandleSoap(const EwsContext& context, const EwsCaller& caller, const s
                            ".",
                        line, pos);
   }
+  // Nothing below recurses, but operations walk what they are given: refuse absurd nesting here,
+  // at a cost bounded by the body size the server accepts.
+  if (XmlDepth(doc, kMaxXmlDepth) > kMaxXmlDepth) {
+    return SchemaFault("The XML nesting depth exceeds the maximum of " +
+                       std::to_string(kMaxXmlDepth) + ".");
+  }
   pugi::xml_node envelope = doc.document_element();
   if (Local(envelope.name()) != "Envelope") {
     return SchemaFault("The root element must be a SOAP Envelope.");
@@ -148,10 +155,21 @@ SoapReply HandleSoap(const EwsContext& context, const EwsCaller& caller, const s
   const std::string_view name = Local(op.name());
   mock::Annotate("operation", "ews." + std::string(name));
   mock::Annotate("mailbox", mailbox->primary_smtp_address);
-  for (const auto& [op_name, handler] : kOperations) {
-    if (op_name == name) return handler(request, op);
+  OpHandler handler = nullptr;
+  for (const auto& [op_name, h] : kOperations) {
+    if (op_name == name) handler = h;
   }
-  return InvalidRequestFault();
+  if (!handler) return InvalidRequestFault();
+  // Budgets are per app and impersonated mailbox (ews.md §3.4), so throttling comes only now.
+  ThrottlingPolicy::Decision admission;
+  if (context.throttling) {
+    admission = context.throttling->Admit(caller.app_id, mailbox->primary_smtp_address,
+                                          name == "SyncFolderItems");
+    AnnotateEarly(admission);
+    if (!admission.admitted()) return ThrottledReply(admission, name);
+    if (admission.hold.count() > 0) context.clock.SleepFor(admission.hold);
+  }
+  return handler(request, op);
 }
 
 }  // namespace exo::mock_ews

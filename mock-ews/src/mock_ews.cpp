@@ -8,8 +8,11 @@
 #include "exo/common/tls.hpp"
 #include "exo/mock_kit/http_server.hpp"
 #include "exo/mock_kit/journal.hpp"
+#include "internal/autodiscover.hpp"
 #include "internal/ews_auth.hpp"
 #include "internal/ews_service.hpp"
+#include "internal/ews_streams.hpp"
+#include "internal/throttling.hpp"
 
 namespace exo::mock_ews {
 
@@ -22,8 +25,10 @@ struct MockEws::Impl {
   SeededRandom random;
   MailboxStore store;
   TokenValidator tokens;
+  ThrottlingPolicy throttling;
   std::filesystem::path ca_file;
   std::unique_ptr<mock::HttpServer> server;
+  std::shared_ptr<AutodiscoverRedirects> autodiscover;
 
   Impl(MockEwsOptions o, Clock& c, AdjustableClock* a)
       : options(std::move(o)),
@@ -31,10 +36,15 @@ struct MockEws::Impl {
         adjustable(a),
         random(options.seed),
         store(c, random),
-        tokens(c) {}
+        tokens(c),
+        throttling(c) {}
 
   void RegisterControlRoutes();
   void HandleEws(const httplib::Request& req, httplib::Response& res);
+  // What an authenticated request meets before SOAP: GET, the Content-Type, a forced 503. False
+  // when it has answered.
+  bool ScreenEwsRequest(const httplib::Request& req, httplib::Response& res,
+                        const EwsCaller& caller);
 };
 
 namespace {
@@ -63,29 +73,25 @@ json MailboxJson(const Mailbox& m) {
           {"sid", m.sid}};
 }
 
-// "/EWS/Exchange.asmx" matched case-insensitively (ews-javascript-api users write lower case).
-std::string CaseInsensitivePattern(std::string_view path) {
-  std::string out;
-  for (char c : path) {
-    if (std::isalpha(static_cast<unsigned char>(c))) {
-      out += '[';
-      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out += ']';
-    } else if (c == '.') {
-      out += "\\.";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 void MockEws::Impl::RegisterControlRoutes() {
   auto& r = server->router();
   const std::string p = mock::kControlPrefix;
+  // Throttling: the limits, a forced answer, the per app and mailbox state (ThrottlingPolicy).
+  r.Get(p + "/throttling", [this](const httplib::Request&, httplib::Response& res) {
+    mock::ReplyJson(res, throttling.ToJson());
+  });
+  r.Put(p + "/throttling", [this](const httplib::Request& req, httplib::Response& res) {
+    auto body = JsonBody(req, res);
+    if (!body) return;
+    if (auto updated = throttling.Update(*body); !updated) return ReplyError(res, updated.error());
+    mock::ReplyJson(res, throttling.ToJson());
+  });
+  r.Post(p + "/throttling/reset", [this](const httplib::Request&, httplib::Response& res) {
+    throttling.ResetState();
+    mock::ReplyJson(res, throttling.ToJson());
+  });
   r.Post(p + "/mailboxes", [this](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);
     if (!body) return;
@@ -145,6 +151,31 @@ void MockEws::Impl::RegisterControlRoutes() {
          });
 }
 
+bool MockEws::Impl::ScreenEwsRequest(const httplib::Request& req, httplib::Response& res,
+                                     const EwsCaller& caller) {
+  if (req.method == "GET") {
+    res.set_content(ServicePage(server->base_url()), "text/html; charset=UTF-8");
+    return false;
+  }
+  const std::string type = req.get_header_value("Content-Type");
+  if (!IsSoapContentType(type)) {
+    // WCF refuses before reading the message: 415, its reason in the status line (which httplib
+    // cannot set, so it goes to the journal), no body.
+    mock::Annotate("rejected", ContentTypeRefusal(type));
+    res.status = 415;
+    return false;
+  }
+  const ThrottlingPolicy::Decision arrival = throttling.ArriveHttp(caller.app_id);
+  AnnotateEarly(arrival);
+  if (arrival.admitted()) return true;
+  mock::Annotate("throttle", "503");
+  res.status = 503;
+  res.set_header("Retry-After", std::to_string(arrival.retry_after_seconds));
+  res.set_header("X-BackEndHttpStatus", "503");
+  res.set_content(UnavailableBody(), "text/html; charset=us-ascii");
+  return false;
+}
+
 void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& res) {
   mock::Annotate("operation", "ews");
   EwsCaller caller;
@@ -159,9 +190,37 @@ void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& re
   }
   mock::Annotate("tenant", caller.tenant_id);
   mock::Annotate("client_id", caller.app_id);
-  SoapReply reply = HandleSoap(EwsContext{store, clock}, caller, req.body);
+  if (!ScreenEwsRequest(req, res, caller)) return;
+  SoapReply reply = HandleSoap(EwsContext{store, clock, &throttling}, caller, req.body);
   res.status = reply.status;
-  res.set_content(reply.body, "text/xml; charset=utf-8");
+  if (!reply.stream) {
+    res.set_content(reply.body, "text/xml; charset=utf-8");
+    return;
+  }
+  // GetStreamingEvents: httplib would gzip a text/xml chunked answer for a client that accepts
+  // it, and zlib holds small writes back, so notifications would sit in the compressor. The
+  // request object is httplib's own (non-const) one.
+  const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+  // The journal records what was streamed (the logger runs after the stream ends), capped so a
+  // long connection cannot grow it without bound.
+  static constexpr std::size_t kJournalCap = 1 << 20;
+  res.set_chunked_content_provider(
+      "text/xml; charset=utf-8",
+      [stream = std::move(reply.stream), &res](std::size_t, httplib::DataSink& sink) {
+        const bool more = stream([&](std::string_view chunk) {
+          if (chunk.empty()) return true;  // an empty write would end the chunked body
+          if (!sink.write(chunk.data(), chunk.size())) return false;
+          res.body.append(chunk.substr(0, kJournalCap - std::min(kJournalCap, res.body.size())));
+          return true;
+        });
+        // The stream ends with its last envelope, or because the client went away (a failed
+        // write): false then makes httplib drop the connection instead of finishing the body.
+        if (!more && sink.is_writable()) {
+          sink.done();
+          return true;
+        }
+        return more;
+      });
 }
 
 Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& clock,
@@ -186,8 +245,12 @@ Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& c
       [](mock::JournalEntry& e) { mock::RedactCredentialsHeaders(e.request_headers); });
   mock::RegisterCommonControlRoutes(*m.server, adjustable);
   m.RegisterControlRoutes();
+  m.autodiscover = RegisterAutodiscover(*m.server, m.store, m.tokens, clock);
   m.server->Post(
-      CaseInsensitivePattern("/EWS/Exchange.asmx"),
+      mock::AnyCasePath("/EWS/Exchange.asmx"),
+      [&m](const httplib::Request& req, httplib::Response& res) { m.HandleEws(req, res); });
+  m.server->Get(
+      mock::AnyCasePath("/EWS/Exchange.asmx"),
       [&m](const httplib::Request& req, httplib::Response& res) { m.HandleEws(req, res); });
   if (auto started = m.server->Start(); !started) return std::unexpected(started.error());
   return std::unique_ptr<MockEws>(new MockEws(std::move(impl)));
@@ -197,22 +260,40 @@ MockEws::MockEws(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MockEws::~MockEws() { Stop(); }
 
 Result<void> MockEws::TrustTenant(TrustedTenant tenant) {
-  if (tenant.tenant_id.empty() || !tenant.jwks) {
+  if (tenant.tenant_id.empty() || (!tenant.jwks && !tenant.jwks_for_kid)) {
     return Fail(ErrorCategory::kConfiguration, "InvalidTrustedTenant",
                 "a trusted tenant needs an id and a JWKS source");
   }
-  impl_->tokens.Trust(tenant.tenant_id, std::move(tenant.jwks));
+  if (tenant.jwks_for_kid) {
+    impl_->tokens.Trust(tenant.tenant_id, std::move(tenant.jwks_for_kid));
+  } else {
+    impl_->tokens.Trust(tenant.tenant_id,
+                        [jwks = std::move(tenant.jwks)](const std::string&) { return jwks(); });
+  }
   return {};
 }
 
 MailboxStore& MockEws::store() { return impl_->store; }
+
+Result<void> MockEws::SetAutodiscoverRedirect(const std::string& smtp,
+                                              AutodiscoverRedirect target) {
+  return impl_->autodiscover->Set(smtp, std::move(target));
+}
+
+bool MockEws::ClearAutodiscoverRedirect(const std::string& smtp) {
+  return impl_->autodiscover->Clear(smtp);
+}
+ThrottlingPolicy& MockEws::throttling() { return impl_->throttling; }
 std::string MockEws::base_url() const { return impl_->server->base_url(); }
 std::string MockEws::ews_url() const { return base_url() + "/EWS/Exchange.asmx"; }
 int MockEws::port() const { return impl_->server->port(); }
 std::filesystem::path MockEws::ca_file() const { return impl_->ca_file; }
 
 void MockEws::Stop() {
-  if (impl_ && impl_->server) impl_->server->Stop();
+  if (!impl_ || !impl_->server) return;
+  // Streams wait on the store's clock; ending them first lets the listener join its threads.
+  EndStreams(impl_->store);
+  impl_->server->Stop();
 }
 
 }  // namespace exo::mock_ews

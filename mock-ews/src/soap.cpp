@@ -1,37 +1,11 @@
 #include "internal/soap.hpp"
 
+#include "exo/common/xml_text.hpp"
 #include "exo/mock_ews/mailbox_store.hpp"
 
 namespace exo::mock_ews {
 
-std::string Esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // Characters XML 1.0 cannot carry at all are dropped rather than emitted.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(std::string_view s) { return XmlEscape(s); }
 
 std::string_view Local(const char* name) {
   std::string_view n(name);

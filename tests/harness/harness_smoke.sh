@@ -16,11 +16,15 @@ cat >"$tmp/world.json" <<JSON
     "passwordCredentials":[{"secretText":"$secret"}],
     "appRoleAssignments":[{"resource":"https://outlook.office365.com","appRole":"full_access_as_app"}]}]}]}
 JSON
+# exo-harness writes the ready file, then prints the same JSON on stdout: a blocking read of its
+# first line through a FIFO is the readiness signal (no polling).
+mkfifo "$tmp/stdout"
 "$bin/exo-harness" --world "$tmp/world.json" --ca-dir "$tmp/ca" --ready-file "$tmp/ready.json" \
-  >"$tmp/log" 2>&1 &
+  >"$tmp/stdout" 2>"$tmp/log" &
 pid=$!
-for _ in $(seq 400); do [[ -s $tmp/ready.json ]] && break; sleep 0.05; done
-[[ -s $tmp/ready.json ]] || { cat "$tmp/log"; echo "harness did not become ready"; exit 1; }
+exec 3<"$tmp/stdout"
+read -r -t 60 -u 3 _ || { cat "$tmp/log"; echo "harness did not become ready"; exit 1; }
+[[ -s $tmp/ready.json ]] || { cat "$tmp/log"; echo "harness printed no ready file"; exit 1; }
 get() { python3 -c "import json; print(json.load(open('$tmp/ready.json'))$1)"; }
 aad=$(get '["aad"]'); ews=$(get '["ews"]'); ca=$(get '["ca"]')
 

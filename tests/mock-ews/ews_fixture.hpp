@@ -103,7 +103,12 @@ class EwsTest : public ::testing::Test {
         Control("/_exo/mailboxes",
                 {{"organization", kTenantId}, {"smtp", kMonitor}, {"displayName", "Monitor"}});
     ASSERT_EQ(created.status, 201) << created.body;
+    token_ = Token();
+    ASSERT_FALSE(token_.empty());
   }
+
+  // One SOAP call as the daemon app (full_access_as_app), impersonating the monitored mailbox.
+  HttpReply Call(const std::string& body) { return Ews(Envelope(body), token_); }
 
   void TearDown() override {
     if (ews_client_) SaveResponseCorpus();
@@ -195,7 +200,7 @@ class EwsTest : public ::testing::Test {
       std::string path = e.value("path", "");
       std::transform(path.begin(), path.end(), path.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (path != "/ews/exchange.asmx") continue;
+      if (path != "/ews/exchange.asmx" || e.value("method", "") != "POST") continue;
       const std::string file = std::string(dir) + "/" + info->test_suite_name() + "." +
                                info->name() + "-" + std::to_string(e.value("seq", 0)) + ".xml";
       std::ofstream(file, std::ios::binary) << e.value("responseBody", "");
@@ -204,6 +209,7 @@ class EwsTest : public ::testing::Test {
 
   std::unique_ptr<exo::testing::TempDir> ca_dir_;
   SimulatedClock clock_;
+  std::string token_;  // the daemon app's token, fetched in SetUp
   std::unique_ptr<aad::MockAad> aad_;
   std::unique_ptr<MockEws> ews_;
   std::unique_ptr<httplib::SSLClient> aad_client_;

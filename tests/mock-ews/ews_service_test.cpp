@@ -519,5 +519,22 @@ TEST_F(EwsTest, JournalRedactsBearerToken) {
   EXPECT_NE(journal.body.find("ews.GetFolder"), std::string::npos) << journal.body;
 }
 
+// Verifies a gzip-compressed answer (exchangelib and ews-javascript-api accept gzip) is journaled
+// as the XML the handler wrote, so the journal stays readable JSON.
+TEST_F(EwsTest, JournalKeepsBodiesBeforeCompression) {
+  httplib::Headers headers = {{"Authorization", "Bearer " + Token()},
+                              {"Accept-Encoding", "gzip, deflate"}};
+  const HttpReply r = Send(*ews_client_, "POST", "/EWS/Exchange.asmx", Envelope(kGetInbox),
+                           "text/xml; charset=utf-8", headers);
+  ASSERT_EQ(r.status, 200);
+  const HttpReply journal = Send(*ews_client_, "GET", "/_exo/journal");
+  ASSERT_EQ(journal.status, 200) << journal.body;
+  const json entries = journal.Json()["entries"];
+  ASSERT_FALSE(entries.empty());
+  EXPECT_NE(entries.back()["responseBody"].get<std::string>().find("GetFolderResponse"),
+            std::string::npos)
+      << entries.back().dump();
+}
+
 }  // namespace
 }  // namespace exo::mock_ews::test

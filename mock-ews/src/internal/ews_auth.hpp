@@ -32,7 +32,9 @@ class TokenValidator {
  public:
   explicit TokenValidator(Clock& clock) : clock_(clock) {}
 
-  void Trust(const std::string& tenant_id, std::function<nlohmann::json()> jwks);
+  // The tenant's key set, given the kid the token names (so a cache can refetch on a rotation).
+  using KeySource = std::function<nlohmann::json(const std::string& kid)>;
+  void Trust(const std::string& tenant_id, KeySource jwks);
   // Checks an Authorization header value in Exchange's order: presence, structure, signature
   // (RS256 by kid), lifetime (5 minutes skew), audience, issuer, permissions.
   std::optional<AuthFailure> Check(const std::string& authorization, EwsCaller& caller) const;
@@ -40,7 +42,7 @@ class TokenValidator {
  private:
   Clock& clock_;
   mutable std::mutex mu_;
-  std::map<std::string, std::function<nlohmann::json()>> tenants_;
+  std::map<std::string, KeySource> tenants_;
 };
 
 }  // namespace exo::mock_ews

@@ -14,10 +14,14 @@
 
 namespace exo::mock_ews {
 
-// What every operation may use besides the request: the store and the server's clock.
+class ThrottlingPolicy;
+
+// What every operation may use besides the request: the store and the server's clock; and what
+// the facade applies before dispatching (null: no throttling).
 struct EwsContext {
   MailboxStore& store;
   Clock& clock;
+  ThrottlingPolicy* throttling = nullptr;
 };
 
 // One authenticated, impersonated request.
@@ -36,6 +40,9 @@ struct Shape {
   BaseShape base = BaseShape::kIdOnly;
   std::set<std::string> fields;  // AdditionalProperties FieldURIs
   bool mime = false;
+  std::string body_type = "Best";  // ItemShape BodyType: Best, HTML or Text
+  // Bodies come only from GetItem: FindItem and SyncFolderItems never return them.
+  bool bodies = true;
 
   // Whether the property `uri` goes out: in the base shape (`in_default` for Default), or asked.
   bool Want(const std::string& uri, bool in_default) const {

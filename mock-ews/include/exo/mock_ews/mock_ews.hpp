@@ -14,6 +14,7 @@
 #include "exo/common/clock.hpp"
 #include "exo/common/result.hpp"
 #include "exo/mock_ews/mailbox_store.hpp"
+#include "exo/mock_ews/throttling.hpp"
 
 namespace exo::mock_ews {
 
@@ -35,6 +36,18 @@ struct MockEwsOptions {
 struct TrustedTenant {
   std::string tenant_id;
   std::function<nlohmann::json()> jwks;
+  // Optional, used instead of `jwks` when set: the key set given the kid a token names, so a
+  // cache of a remote JWKS can refetch when a rotated-in key appears (the mock-ews binary).
+  std::function<nlohmann::json(const std::string& kid)> jwks_for_kid = {};
+};
+
+// Where autodiscover sends clients for one address instead of this server (hybrid and redirected
+// mailboxes; see MockEws::SetAutodiscoverRedirect). Set the fields that apply, at least one; a
+// redirect wins over an EWS URL.
+struct AutodiscoverRedirect {
+  std::string ews_url;           // the mailbox lives elsewhere (on-premises): its EWS URL
+  std::string redirect_address;  // autodiscover again with this address (SOAP RedirectAddress)
+  std::string redirect_url;      // autodiscover again at this URL (SOAP RedirectUrl)
 };
 
 // MockEws owns the store, the listener and the control API. Thread-safe after Start().
@@ -42,7 +55,13 @@ struct TrustedTenant {
 //   POST /_exo/mailboxes {"organization","smtp","upn","displayName"} creates a mailbox (and the
 //        organization, named after its id, when it does not exist yet);
 //   POST /_exo/mailboxes/{smtp}/deliver {"mime"} or {"from","to","subject","body"} delivers a
-//        message to the mailbox's Inbox.
+//        message to the mailbox's Inbox;
+//   PUT /_exo/autodiscover/{smtp} {"ewsUrl","redirectAddress","redirectUrl"} and DELETE set and
+//        remove an autodiscover redirect (SetAutodiscoverRedirect);
+//   GET /_exo/throttling shows the throttling limits, the forced answer, earlyRetries, throttled
+//        answers by code and each app/mailbox's state; PUT /_exo/throttling changes limits and
+//        sets {"force": {...}} or clears {"force": null} (keys: ThrottlingPolicy::Update);
+//        POST /_exo/throttling/reset forgets the per app/mailbox state and counters.
 class MockEws {
  public:
   // Starts listening. `clock` must outlive the server; pass it again as `adjustable` to let the
@@ -57,13 +76,26 @@ class MockEws {
   // `tenant.jwks()`. Error (kConfiguration): an empty id or no JWKS function.
   Result<void> TrustTenant(TrustedTenant tenant);
 
+  // Makes autodiscover (v2 JSON, SOAP and POX alike) answer `target` for `smtp`, which need not be
+  // a mailbox of the store (a hybrid mailbox is a mail user in Exchange Online); replaces an
+  // earlier redirect for the address. Error (kConfiguration): no '@' in `smtp`, no field set, a
+  // URL that is not http(s), or a redirect address without '@'.
+  Result<void> SetAutodiscoverRedirect(const std::string& smtp, AutodiscoverRedirect target);
+  // Removes the redirect for `smtp`; false if there was none.
+  bool ClearAutodiscoverRedirect(const std::string& smtp);
+
   // The mailbox model, for in-process setup and assertions.
   MailboxStore& store();
+  // EWS throttling per app and impersonated mailbox (limits, forced answers, early retries); the
+  // same object GET/PUT /_exo/throttling read and change.
+  ThrottlingPolicy& throttling();
 
   // "https://127.0.0.1:41234" (no trailing slash).
   std::string base_url() const;
   // base_url() + "/EWS/Exchange.asmx".
   std::string ews_url() const;
+  // base_url() + "/autodiscover/autodiscover.svc" (SOAP Autodiscover; JSON and POX live beside it).
+  std::string autodiscover_url() const;
   int port() const;
   std::filesystem::path ca_file() const;
 
