@@ -1,11 +1,11 @@
 // aad_bench: how fast mock-aad issues tokens, against the machine's RSA-2048 signing limit (every
 // token is one RS256 signature), and how long it takes from start to the first served request.
 // A benchmark, not a test: it prints figures and asserts nothing.
-#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -19,6 +19,7 @@
 #include "exo/common/file.hpp"
 #include "exo/common/tls.hpp"
 #include "exo/mock_aad/mock_aad.hpp"
+#include "load.hpp"
 
 namespace {
 
@@ -39,58 +40,21 @@ nlohmann::json BenchWorld() {
                    {"appRole", "full_access_as_app"}}}}}}}}}}};
 }
 
-struct LoadResult {
-  double tokens_per_second = 0;
-  std::uint64_t ok = 0, failed = 0;
-  double p50_ms = 0, p99_ms = 0;
-};
+using exo::bench::LoadResult;
 
 // `connections` keep-alive clients, each posting client_credentials requests back to back.
-LoadResult Load(const std::string& host, int port, const std::string& ca, int connections,
-                double seconds) {
+LoadResult Load(int port, const std::string& ca, int connections, double seconds) {
   const std::string path = std::string("/") + exo::aad::kDefaultTenantId + "/oauth2/v2.0/token";
   const std::string body = std::string("grant_type=client_credentials&client_id=") + kAppId +
                            "&client_secret=" + httplib::detail::encode_query_param(kSecret) +
                            "&scope=https%3A%2F%2Foutlook.office365.com%2F.default";
-  std::atomic<std::uint64_t> ok{0}, failed{0};
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(connections));
-  const auto deadline = Steady::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < connections; ++i) {
-    threads.emplace_back([&, i] {
-      httplib::SSLClient cli(host, port);
-      cli.set_ca_cert_path(ca.c_str());
-      cli.enable_server_certificate_verification(true);
-      cli.set_keep_alive(true);
-      cli.set_tcp_nodelay(true);
-      while (Steady::now() < deadline) {
-        const auto t0 = Steady::now();
+  return exo::bench::RunLoad(
+      port, ca, connections, seconds,
+      [&](httplib::SSLClient& cli, int, std::uint64_t) -> std::optional<std::size_t> {
         auto res = cli.Post(path.c_str(), body, "application/x-www-form-urlencoded");
-        const auto dt = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
-        if (res && res->status == 200) {
-          ++ok;
-          latencies[static_cast<std::size_t>(i)].push_back(dt);
-        } else {
-          ++failed;
-        }
-      }
-    });
-  }
-  const auto start = Steady::now();
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Steady::now() - start).count();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  LoadResult r;
-  r.ok = ok;
-  r.failed = failed;
-  r.tokens_per_second = static_cast<double>(ok) / elapsed;
-  if (!all.empty()) {
-    r.p50_ms = all[all.size() / 2];
-    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  }
-  return r;
+        if (!res || res->status != 200) return std::nullopt;
+        return res->body.size();
+      });
 }
 
 // RS256 signatures per second on one thread, in this process.
@@ -151,7 +115,8 @@ double BinaryStartToFirstRequestMs(const std::string& bin, const std::filesystem
         cli.set_ca_cert_path((ca_dir + "/ca.pem").c_str());
         cli.enable_server_certificate_verification(true);
         auto res = cli.Get((std::string("/") + exo::aad::kDefaultTenantId +
-                            "/v2.0/.well-known/openid-configuration").c_str());
+                            "/v2.0/.well-known/openid-configuration")
+                               .c_str());
         if (res && res->status == 200) {
           ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
           break;
@@ -168,7 +133,8 @@ double BinaryStartToFirstRequestMs(const std::string& bin, const std::filesystem
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"aad_bench: mock-aad token issuance rate and start-up time (measures, asserts nothing)"};
+  CLI::App app{
+      "aad_bench: mock-aad token issuance rate and start-up time (measures, asserts nothing)"};
   double seconds = 5;
   std::vector<int> connections = {1, 8, 64};
   bool smoke = false;
@@ -199,11 +165,13 @@ int main(int argc, char** argv) {
 
   nlohmann::json report = {{"startInProcessMs", start_ms}, {"runs", nlohmann::json::array()}};
   const double sign1 = SignRate(smoke ? 0.3 : 2.0);
-  const double speed = smoke ? -1 : OpensslSpeed(static_cast<int>(std::thread::hardware_concurrency()), 3);
+  const double speed =
+      smoke ? -1 : OpensslSpeed(static_cast<int>(std::thread::hardware_concurrency()), 3);
   report["rs256SignPerSecondOneThread"] = sign1;
   report["opensslSpeedMultiSignPerSecond"] = speed;
 
-  std::printf("mock-aad token issuance (client_credentials, HTTPS keep-alive, %.1f s per run)\n", seconds);
+  std::printf("mock-aad token issuance (client_credentials, HTTPS keep-alive, %.1f s per run)\n",
+              seconds);
   std::printf("  RS256 sign rate, 1 thread in-process : %8.0f /s\n", sign1);
   if (speed > 0) {
     std::printf("  openssl speed -multi %u rsa2048      : %8.0f sign/s (the ceiling)\n",
@@ -212,13 +180,16 @@ int main(int argc, char** argv) {
   std::printf("  %-12s %12s %10s %10s %10s %10s\n", "connections", "tokens/s", "of limit", "p50 ms",
               "p99 ms", "errors");
   for (int c : connections) {
-    const auto r = Load("127.0.0.1", (*server)->port(), (*server)->ca_file().string(), c, seconds);
+    const auto r = Load((*server)->port(), (*server)->ca_file().string(), c, seconds);
     const double limit = speed > 0 ? speed : sign1;
-    std::printf("  %-12d %12.0f %9.0f%% %10.2f %10.2f %10llu\n", c, r.tokens_per_second,
-                100.0 * r.tokens_per_second / limit, r.p50_ms, r.p99_ms,
+    std::printf("  %-12d %12.0f %9.0f%% %10.2f %10.2f %10llu\n", c, r.per_second,
+                100.0 * r.per_second / limit, r.p50_ms, r.p99_ms,
                 static_cast<unsigned long long>(r.failed));
-    report["runs"].push_back({{"connections", c}, {"tokensPerSecond", r.tokens_per_second},
-                              {"p50Ms", r.p50_ms}, {"p99Ms", r.p99_ms}, {"errors", r.failed}});
+    report["runs"].push_back({{"connections", c},
+                              {"tokensPerSecond", r.per_second},
+                              {"p50Ms", r.p50_ms},
+                              {"p99Ms", r.p99_ms},
+                              {"errors", r.failed}});
   }
   (*server)->Stop();
 
@@ -232,8 +203,10 @@ int main(int argc, char** argv) {
     const double warm = BinaryStartToFirstRequestMs(bin, dir);
     std::filesystem::remove_all(dir);
     report["binaryStartToFirstRequestMs"] = {{"cold", cold}, {"warm", warm}};
-    std::printf("  start to first served request, cold  : %8.1f ms (binary; makes CA and keys)\n", cold);
-    std::printf("  start to first served request, warm  : %8.1f ms (binary; --ca-dir reused)\n", warm);
+    std::printf("  start to first served request, cold  : %8.1f ms (binary; makes CA and keys)\n",
+                cold);
+    std::printf("  start to first served request, warm  : %8.1f ms (binary; --ca-dir reused)\n",
+                warm);
   }
   std::printf("  start in-process (keys pooled, CA new): %8.1f ms\n", start_ms);
   if (!json_out.empty()) (void)exo::WriteFileAtomically(json_out, report.dump(2) + "\n");

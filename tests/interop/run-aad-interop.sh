@@ -41,21 +41,11 @@ for c in "${checks[@]}"; do
   esac
 done
 
-# --- Node dependencies: npm ci only when node_modules is missing or older than package-lock.json.
+# --- Node dependencies (tests/interop/npm-deps.sh).
 if ((needs_node)); then
-  command -v "$node" >/dev/null || skip "node not found"
-  command -v npm >/dev/null || skip "npm not found"
-  stamp=$here/node_modules/.exoharness-lock.sha256
-  want=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-  # CTest may run the three checks in parallel: serialize the install on a lock file.
-  (
-    flock 9
-    if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-      echo "run-aad-interop: npm ci in $here" >&2
-      (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
-      echo "$want" >"$stamp"
-    fi
-  ) 9>"${TMPDIR:-/tmp}/exoharness-npm-ci.$(echo "$here" | sha256sum | cut -c1-12).lock"
+  # shellcheck source=npm-deps.sh
+  source "$here/npm-deps.sh"
+  ensure_node_modules
 fi
 
 # --- Scratch directory; the server dies with the script.
