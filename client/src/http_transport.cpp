@@ -26,6 +26,42 @@ std::string HttpResponse::Header(std::string_view name) const {
   return {};
 }
 
+void StreamCancel::Cancel() {
+  std::function<void()> abort;
+  {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    abort = abort_;
+  }
+  if (abort) abort();
+}
+
+bool StreamCancel::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+void StreamCancel::OnCancel(std::function<void()> abort) {
+  bool now = false;
+  {
+    std::lock_guard lock(mu_);
+    abort_ = abort;
+    now = cancelled_;
+  }
+  if (now && abort) abort();
+}
+
+void StreamCancel::Clear() {
+  std::lock_guard lock(mu_);
+  abort_ = nullptr;
+}
+
+void StreamCancel::Reset() {
+  std::lock_guard lock(mu_);
+  abort_ = nullptr;
+  cancelled_ = false;
+}
+
 namespace {
 
 struct ParsedUrl {
@@ -87,11 +123,11 @@ class HttplibTransport final : public HttpTransport {
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
-    return Exchange(request, nullptr);
+    return Exchange(request, nullptr, nullptr);
   }
-  Result<HttpResponse> SendStreaming(const HttpRequest& request,
-                                     const ChunkReceiver& receiver) override {
-    return Exchange(request, &receiver);
+  Result<HttpResponse> SendStreaming(const HttpRequest& request, const ChunkReceiver& receiver,
+                                     StreamCancel* cancel) override {
+    return Exchange(request, &receiver, cancel);
   }
 
  private:
@@ -130,7 +166,8 @@ class HttplibTransport final : public HttpTransport {
     if (idle.size() < 8) idle.push_back(std::move(c));
   }
 
-  Result<HttpResponse> Exchange(const HttpRequest& request, const ChunkReceiver* receiver) {
+  Result<HttpResponse> Exchange(const HttpRequest& request, const ChunkReceiver* receiver,
+                                StreamCancel* cancel) {
     auto url = ParseUrl(request.url);
     if (!url) return std::unexpected(url.error());
     if (bundle_error_) {
@@ -150,11 +187,17 @@ class HttplibTransport final : public HttpTransport {
         return (*receiver)(std::string_view(data, n));
       };
     }
+    httplib::Client* raw = client.get();
+    if (cancel != nullptr) cancel->OnCancel([raw] { raw->stop(); });
     httplib::Result res = client->send(req);
+    if (cancel != nullptr) cancel->Clear();
     if (!res) {
       const httplib::Error e = res.error();
-      // A receiver that stopped reading is the caller's choice, not a failure.
-      if (receiver != nullptr && e == httplib::Error::Canceled) return HttpResponse{};
+      // A receiver that stopped reading, or a cancel, is the caller's choice, not a failure.
+      if (receiver != nullptr &&
+          (e == httplib::Error::Canceled || (cancel != nullptr && cancel->cancelled()))) {
+        return HttpResponse{};
+      }
       return std::unexpected(TransportError(request.url, e));
     }
     HttpResponse out;

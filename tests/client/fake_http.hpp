@@ -56,8 +56,8 @@ class FakeHttp final : public HttpTransport {
     if (responder_) return responder_(request);
     return HttpResponse{404, {}, ""};
   }
-  Result<HttpResponse> SendStreaming(const HttpRequest& request,
-                                     const ChunkReceiver& receiver) override {
+  Result<HttpResponse> SendStreaming(const HttpRequest& request, const ChunkReceiver& receiver,
+                                     StreamCancel* = nullptr) override {
     auto r = Send(request);
     if (r && receiver) receiver(r->body);
     return r;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,24 @@ struct HttpResponse {
 // Receives a streamed body chunk by chunk (GetStreamingEvents); returns false to stop reading.
 using ChunkReceiver = std::function<bool(std::string_view chunk)>;
 
+// Lets another thread end a streaming exchange at once (the connection is shut down), instead of
+// waiting for the next chunk. Thread-safe; one per exchange.
+class StreamCancel {
+ public:
+  void Cancel();
+  bool cancelled() const;
+  // Called by the transport: `abort` runs on Cancel (at once if already cancelled).
+  void OnCancel(std::function<void()> abort);
+  void Clear();
+  // Ready for a new exchange: not cancelled, nothing to abort.
+  void Reset();
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::function<void()> abort_;
+};
+
 // Sends requests. Transport failures (refused, reset, TLS, timeout) are kTransient errors with the
 // code "HTTP transport" and the reason; an HTTP status is never an error here.
 // Thread-safety: implementations are safe to call from several threads.
@@ -41,8 +60,11 @@ class HttpTransport {
   virtual ~HttpTransport() = default;
   virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
   // Like Send, but hands the body to `receiver` as it arrives (the response's body stays empty).
+  // `cancel` (may be null) ends the exchange from another thread; a cancelled or stopped
+  // exchange returns the response so far, not an error.
   virtual Result<HttpResponse> SendStreaming(const HttpRequest& request,
-                                             const ChunkReceiver& receiver) = 0;
+                                             const ChunkReceiver& receiver,
+                                             StreamCancel* cancel = nullptr) = 0;
 };
 
 struct HttpOptions {

@@ -1,0 +1,31 @@
+// MailboxTransport over EWS: SOAP over HTTPS with an app-only bearer token, ExchangeImpersonation
+// and X-AnchorMailbox, for Exchange Online and Exchange Server on-premises.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "exo/client/http.hpp"
+#include "exo/client/mailbox_transport.hpp"
+#include "exo/client/token_provider.hpp"
+#include "exo/common/clock.hpp"
+
+namespace exo::client {
+
+struct EwsOptions {
+  std::string url;      // https://outlook.office365.com/EWS/Exchange.asmx, or the on-premises one
+  std::string mailbox;  // the SMTP address to impersonate
+  std::string scope = "https://outlook.office365.com/.default";  // the token's audience
+  std::string request_server_version = "Exchange2016";
+  int fetch_batch = 50;  // GetItem ids per request
+};
+
+// A 401 gets one token refresh (TokenProvider::Invalidate) and one retry, then fails
+// (kAuthentication). A bare 403 is kAuthorization "ErrorAccessDenied" whose remedy names the
+// possible causes (ApplicationAccessPolicy, RBAC for Applications, the EWS app allow list, the
+// licence) and that changes can take more than an hour to reach EWS. ErrorServerBusy and 503 are
+// kThrottled with retry_after from BackOffMilliseconds / Retry-After.
+std::unique_ptr<MailboxTransport> MakeEwsTransport(EwsOptions options, TokenProvider& tokens,
+                                                   HttpTransport& http, Clock& clock);
+
+}  // namespace exo::client
