@@ -92,6 +92,68 @@ void MockEws::Impl::RegisterControlRoutes() {
     throttling.ResetState();
     mock::ReplyJson(res, throttling.ToJson());
   });
+  // State: every organization and mailbox with its folders and their counts.
+  r.Get(p + "/state", [this](const httplib::Request&, httplib::Response& res) {
+    json orgs = json::array();
+    for (const Organization& o : store.ListOrganizations()) {
+      json mailboxes = json::array();
+      for (const Mailbox& m : store.ListMailboxes(o.id)) {
+        json mj = MailboxJson(m);
+        json folders = json::array();
+        if (auto root = store.GetDistinguishedFolder(m.primary_smtp_address,
+                                                     DistinguishedFolder::kMsgFolderRoot)) {
+          if (auto tree = store.ListChildFolders(root->id, true)) {
+            for (const Folder& f : *tree) {
+              folders.push_back(
+                  {{"id", f.id},
+                   {"displayName", f.display_name},
+                   {"distinguished", f.distinguished ? ToString(*f.distinguished) : ""},
+                   {"totalCount", f.total_count},
+                   {"unreadCount", f.unread_count}});
+            }
+          }
+        }
+        mj["folders"] = folders;
+        mailboxes.push_back(mj);
+      }
+      orgs.push_back({{"id", o.id}, {"name", o.name}, {"mailboxes", mailboxes}});
+    }
+    mock::ReplyJson(res, {{"organizations", orgs},
+                          {"throttling", throttling.ToJson()},
+                          {"journalEntries", server->journal().size()}});
+  });
+  // Reset: every mailbox emptied (recreated with the same addresses and GUID, so items, custom
+  // folders and subscriptions are gone), throttling state, fault rules and the journal cleared.
+  // Organizations, mailboxes, trusted tenants, autodiscover redirects and the clock stay.
+  r.Post(p + "/reset", [this](const httplib::Request&, httplib::Response& res) {
+    EndStreams(store);
+    std::size_t count = 0;
+    for (const Mailbox& m : store.ListMailboxes()) {
+      MailboxSpec spec;
+      spec.organization_id = m.organization_id;
+      spec.primary_smtp_address = m.primary_smtp_address;
+      spec.user_principal_name = m.user_principal_name;
+      spec.display_name = m.display_name;
+      spec.kind = m.kind;
+      spec.object_guid = m.object_guid;
+      spec.directory_object_id = m.directory_object_id;
+      for (const std::string& proxy : m.proxy_addresses) {
+        if (proxy.starts_with("smtp:")) spec.secondary_smtp_addresses.push_back(proxy.substr(5));
+      }
+      if (auto removed = store.RemoveMailbox(m.primary_smtp_address); !removed) {
+        return ReplyError(res, removed.error());
+      }
+      if (auto created = store.CreateMailbox(spec); !created) {
+        return ReplyError(res, created.error());
+      }
+      ++count;
+    }
+    throttling.ResetState();
+    throttling.ClearForce();
+    server->faults().Clear();
+    server->journal().Clear();
+    mock::ReplyJson(res, {{"reset", true}, {"mailboxes", count}});
+  });
   r.Post(p + "/mailboxes", [this](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);
     if (!body) return;

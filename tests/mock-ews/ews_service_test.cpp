@@ -536,5 +536,27 @@ TEST_F(EwsTest, JournalKeepsBodiesBeforeCompression) {
       << entries.back().dump();
 }
 
+// Verifies the state dump shows mailboxes with folder counts, and reset empties every mailbox
+// while keeping it (same address), and clears the journal.
+TEST_F(EwsTest, StateAndReset) {
+  Deliver("Kept until reset");
+  const HttpReply state = Send(*ews_client_, "GET", "/_exo/state");
+  ASSERT_EQ(state.status, 200) << state.body;
+  const json box = state.Json()["organizations"][0]["mailboxes"][0];
+  EXPECT_EQ(box["smtp"], kMonitor);
+  bool inbox_counted = false;
+  for (const json& f : box["folders"]) {
+    if (f["distinguished"] == "inbox") inbox_counted = f["totalCount"] == 1;
+  }
+  EXPECT_TRUE(inbox_counted) << box.dump();
+  const HttpReply reset = Control("/_exo/reset", json::object());
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  const HttpReply r = Call(kGetInbox);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Soap(r.body).Text("TotalCount"), "0");
+  const HttpReply journal = Send(*ews_client_, "GET", "/_exo/journal");
+  EXPECT_EQ(journal.Json()["entries"].size(), 1u) << "only the GetFolder after the reset";
+}
+
 }  // namespace
 }  // namespace exo::mock_ews::test

@@ -61,7 +61,10 @@ struct AutodiscoverRedirect {
 //   GET /_exo/throttling shows the throttling limits, the forced answer, earlyRetries, throttled
 //        answers by code and each app/mailbox's state; PUT /_exo/throttling changes limits and
 //        sets {"force": {...}} or clears {"force": null} (keys: ThrottlingPolicy::Update);
-//        POST /_exo/throttling/reset forgets the per app/mailbox state and counters.
+//        POST /_exo/throttling/reset forgets the per app/mailbox state and counters;
+//   GET /_exo/state lists organizations, mailboxes and their folders with counts;
+//   POST /_exo/reset empties every mailbox (same addresses and GUIDs) and clears throttling,
+//        fault rules and the journal.
 class MockEws {
  public:
   // Starts listening. `clock` must outlive the server; pass it again as `adjustable` to let the
