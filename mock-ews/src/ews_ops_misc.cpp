@@ -1,11 +1,14 @@
 // ConvertId and ResolveNames.
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <optional>
 #include <pugixml.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "exo/common/base64.hpp"
 #include "internal/ews_ops.hpp"
 
 namespace exo::mock_ews {
@@ -79,13 +82,76 @@ std::string ResolutionXml(const Mailbox& m, bool full_contact) {
 
 // exchangelib's version probe: it needs only the ServerVersionInfo header, so every id answers
 // ErrorInvalidIdMalformed (the mock converts no ids).
-SoapReply ConvertIdOp(const Request&, pugi::xml_node op) {
-  Error malformed;
-  malformed.category = ErrorCategory::kProtocol;
-  malformed.code = codes::kInvalidIdMalformed;
+namespace {
+
+// The store's ids are base64 of their bytes; the other formats are the same bytes as Exchange
+// writes them: EntryId and StoreId base64, HexEntryId upper-case hex, OwaId URL-safe base64. So
+// every conversion round-trips. Ids the store did not issue (exchangelib's "DUMMY" version probe)
+// are ErrorInvalidIdMalformed, which is all that probe needs.
+std::optional<std::string> IdBytes(std::string_view id, std::string_view format) {
+  if (format == "HexEntryId") {
+    if (id.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    for (std::size_t i = 0; i < id.size(); i += 2) {
+      const std::string pair(id.substr(i, 2));
+      if (!std::isxdigit(static_cast<unsigned char>(pair[0])) ||
+          !std::isxdigit(static_cast<unsigned char>(pair[1]))) {
+        return std::nullopt;
+      }
+      out.push_back(static_cast<char>(std::stoi(pair, nullptr, 16)));
+    }
+    return out;
+  }
+  return Base64Decode(id);
+}
+
+std::string FormatId(std::string_view bytes, std::string_view format) {
+  if (format == "HexEntryId") {
+    std::string hex = HexEncode(bytes);
+    std::transform(hex.begin(), hex.end(), hex.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return hex;
+  }
+  if (format == "OwaId") return Base64UrlEncode(bytes);
+  return Base64Encode(bytes);
+}
+
+}  // namespace
+
+SoapReply ConvertIdOp(const Request& r, pugi::xml_node op) {
+  static constexpr std::array<std::string_view, 6> kFormats = {"EwsLegacyId", "EwsId",   "EntryId",
+                                                               "HexEntryId",  "StoreId", "OwaId"};
+  auto known = [](std::string_view f) {
+    return std::find(kFormats.begin(), kFormats.end(), f) != kFormats.end();
+  };
+  const std::string destination = op.attribute("DestinationFormat").as_string();
+  if (!known(destination)) {
+    return SchemaFault("The 'DestinationFormat' attribute is invalid - The value '" + destination +
+                       "' is invalid according to its datatype "
+                       "'http://schemas.microsoft.com/exchange/services/2006/types:IdFormatType' "
+                       "- The Enumeration constraint failed.");
+  }
+  const Error malformed = ProtocolError(codes::kInvalidIdMalformed, "Id is malformed.");
   std::string messages;
   for (pugi::xml_node id = FirstElement(Child(op, "SourceIds")); id; id = id.next_sibling()) {
-    if (id.type() == pugi::node_element) messages += ErrorMessage("ConvertId", malformed, "");
+    if (id.type() != pugi::node_element) continue;
+    const std::string format = id.attribute("Format").as_string();
+    if (!known(format)) {
+      return SchemaFault("The 'Format' attribute is invalid - The value '" + format +
+                         "' is invalid according to its datatype "
+                         "'http://schemas.microsoft.com/exchange/services/2006/types:IdFormatType'"
+                         " - The Enumeration constraint failed.");
+    }
+    const auto bytes = IdBytes(id.attribute("Id").as_string(), format);
+    const std::string ews_id = bytes ? Base64Encode(*bytes) : std::string();
+    if (!bytes || bytes->empty() || !CheckIdTenant(r, ews_id)) {
+      messages += ErrorMessage("ConvertId", malformed, "");
+      continue;
+    }
+    messages += SuccessMessage(
+        "ConvertId", "<m:AlternateId xsi:type=\"t:AlternateIdType\" Format=\"" + destination +
+                         "\" Id=\"" + Esc(FormatId(*bytes, destination)) + "\" Mailbox=\"" +
+                         Esc(id.attribute("Mailbox").as_string()) + "\"/>");
   }
   return Response("ConvertId", messages);
 }

@@ -536,6 +536,32 @@ TEST_F(EwsTest, JournalKeepsBodiesBeforeCompression) {
       << entries.back().dump();
 }
 
+// Verifies ConvertId turns an item id into a HexEntryId and back, and still answers the version
+// probe's dummy id with ErrorInvalidIdMalformed.
+TEST_F(EwsTest, ConvertIdRoundTrips) {
+  Deliver("Convert me");
+  const std::string id =
+      ews_->store()
+          .FindItems(
+              ews_->store().GetDistinguishedFolder(kMonitor, DistinguishedFolder::kInbox)->id,
+              ItemView{})
+          ->items.at(0)
+          .id;
+  auto convert = [&](const std::string& from, const std::string& format, const std::string& to) {
+    return Call("<m:ConvertId DestinationFormat=\"" + to +
+                "\"><m:SourceIds><t:AlternateId Format=\"" + format + "\" Id=\"" + from +
+                "\" Mailbox=\"" + kMonitor + "\"/></m:SourceIds></m:ConvertId>");
+  };
+  const HttpReply hex = convert(id, "EwsId", "HexEntryId");
+  ASSERT_EQ(hex.status, 200) << hex.body;
+  const std::string hex_id = Soap(hex.body).Find("AlternateId").attribute("Id").as_string();
+  ASSERT_FALSE(hex_id.empty()) << hex.body;
+  const HttpReply back = convert(hex_id, "HexEntryId", "EwsId");
+  EXPECT_EQ(std::string(Soap(back.body).Find("AlternateId").attribute("Id").as_string()), id);
+  const HttpReply dummy = convert("DUMMY", "EwsId", "EntryId");
+  EXPECT_EQ(Soap(dummy.body).Text("ResponseCode"), "ErrorInvalidIdMalformed");
+}
+
 // Verifies the state dump shows mailboxes with folder counts, and reset empties every mailbox
 // while keeping it (same address), and clears the journal.
 TEST_F(EwsTest, StateAndReset) {
