@@ -17,6 +17,8 @@ if not os.path.exists(schema):
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 MESSAGES = "http://schemas.microsoft.com/exchange/services/2006/messages"
 TYPES = "http://schemas.microsoft.com/exchange/services/2006/types"
+ET.register_namespace("m", MESSAGES)
+ET.register_namespace("t", TYPES)
 files = sorted(f for f in os.listdir(corpus) if f.endswith(".xml")) if os.path.isdir(corpus) else []
 if not files:
     print(f"FAIL: no responses in {corpus}: did the mock_ews tests run with EXO_EWS_CORPUS_DIR set?")
@@ -55,7 +57,14 @@ for name in files:
                 if child.tag == f"{{{MESSAGES}}}Notification":
                     child.tag = f"{{{TYPES}}}Notification"
         path = os.path.join(out, f"{name[:-4]}.{i}.xml")
-        open(path, "wb").write(ET.tostring(body[0]))
+        payload = ET.tostring(body[0], encoding="unicode")
+        # ElementTree drops namespace declarations no element or attribute name uses, but
+        # xsi:type="t:AlternateIdType" (ConvertId) refers to the t: prefix in a value: keep it.
+        head, rest = payload.split(">", 1)
+        if "xmlns:t=" not in head:
+            tag_end = head.find(" ") if " " in head else len(head)
+            head = head[:tag_end] + f' xmlns:t="{TYPES}"' + head[tag_end:]
+        open(path, "w", encoding="utf-8").write(head + ">" + rest)
         payloads.append(path)
 
 invalid = set()
