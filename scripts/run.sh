@@ -14,15 +14,19 @@ once=0
 
 state=$(mktemp -d -t exoharness-XXXXXX)
 ready=$state/ready.json
-"$build/bin/exo-harness" --ready-file "$ready" --ca-dir "$state/ca" >"$state/harness.log" 2>&1 &
+# exo-harness writes the ready file, then prints the same JSON: a blocking read of its first line
+# through a FIFO is the readiness signal (bounded; EOF if the harness dies first).
+mkfifo "$state/stdout"
+"$build/bin/exo-harness" --ready-file "$ready" --ca-dir "$state/ca" >"$state/stdout" \
+  2>"$state/harness.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$state"' EXIT
-for _ in $(seq 200); do
-  [[ -s $ready ]] && break
-  kill -0 $pid 2>/dev/null || { cat "$state/harness.log" >&2; exit 1; }
-  sleep 0.05
-done
-[[ -s $ready ]] || { echo "run: exo-harness did not become ready" >&2; exit 1; }
+exec 3<"$state/stdout"
+if ! read -r -t 60 -u 3 _ || [[ ! -s $ready ]]; then
+  cat "$state/harness.log" >&2
+  echo "run: exo-harness did not become ready" >&2
+  exit 1
+fi
 
 field() { python3 -c "import json,sys; d=json.load(open('$ready')); print($1)"; }
 aad=$(field 'd["aad"]'); ca=$(field 'd["ca"]'); tid=$(field 'd["tenant"]["id"]')

@@ -113,15 +113,15 @@ EOF
 # --- Start mock-aad and wait (bounded) for its ready file. --clock real: unmodified clients stamp
 # their certificate assertions (nbf/exp) and check token expiry with the wall clock, so the default
 # simulated clock (frozen at --start-time) would reject every assertion (AADSTS700024).
+# mock-aad writes the ready file, then prints the same JSON on stdout: a blocking read of its first
+# line through a FIFO is the readiness signal (EOF if it dies first; bounded by read -t).
+mkfifo "$tmp/stdout"
 "$server" --world "$tmp/world.json" --ready-file "$tmp/ready.json" --ca-dir "$tmp/ca" --clock real \
-  >"$tmp/mock-aad.log" 2>&1 &
+  >"$tmp/stdout" 2>"$tmp/mock-aad.log" &
 server_pid=$!
-for _ in $(seq 200); do
-  [[ -s $tmp/ready.json ]] && break
-  kill -0 "$server_pid" 2>/dev/null || die "mock-aad exited before it was ready"
-  sleep 0.1
-done
-[[ -s $tmp/ready.json ]] || die "mock-aad wrote no ready file within 20 s"
+exec 3<"$tmp/stdout"
+read -r -t 60 -u 3 _ || die "mock-aad exited or was not ready within 60 s: $(cat "$tmp/mock-aad.log")"
+[[ -s $tmp/ready.json ]] || die "mock-aad printed no ready file"
 
 json_get() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 aad=$(json_get "$tmp/ready.json" aad)
