@@ -21,19 +21,7 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& f
   std::string out;
   for (const auto& [k, v] : fields) {
     if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          static const char* hex = "0123456789ABCDEF";
-          out += '%';
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
+    out += PercentEncode(k) + "=" + PercentEncode(v);
   }
   return out;
 }

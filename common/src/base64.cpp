@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <vector>
 
 namespace exo {
@@ -64,6 +65,22 @@ std::string HexEncode(std::string_view bytes) {
   for (unsigned char b : bytes) {
     out.push_back(kDigits[b >> 4]);
     out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size());
+  for (unsigned char c : bytes) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
   }
   return out;
 }

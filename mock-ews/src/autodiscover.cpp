@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exo/common/base64.hpp"
 #include "exo/common/time_format.hpp"
 #include "exo/mock_kit/http_server.hpp"
 #include "exo/mock_kit/journal.hpp"
@@ -140,21 +141,6 @@ std::string Param(const httplib::Request& req, std::string_view name) {
     if (IEquals(key, name)) return value;
   }
   return {};
-}
-
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
 }
 
 // "https://mail.contoso.com" from "https://mail.contoso.com/EWS/Exchange.asmx".
@@ -389,8 +375,8 @@ void AutodiscoverService::HandleJson(const httplib::Request& req, httplib::Respo
   } catch (...) {
     redirect_count = 0;  // absent or not a number: the first hop
   }
-  const std::string next_hop =
-      "&Protocol=" + UrlEncode(protocol) + "&RedirectCount=" + std::to_string(redirect_count + 1);
+  const std::string next_hop = "&Protocol=" + PercentEncode(protocol) +
+                               "&RedirectCount=" + std::to_string(redirect_count + 1);
   const Lookup l = Find(smtp);
   switch (l.kind) {
     case Lookup::Kind::kMailbox:
@@ -401,12 +387,12 @@ void AutodiscoverService::HandleJson(const httplib::Request& req, httplib::Respo
       return;
     }
     case Lookup::Kind::kRedirectAddress:
-      ReplyMoved(res, BaseUrl() + "/autodiscover/autodiscover.json?Email=" + UrlEncode(l.target) +
-                          next_hop);
+      ReplyMoved(res, BaseUrl() + "/autodiscover/autodiscover.json?Email=" +
+                          PercentEncode(l.target) + next_hop);
       return;
     case Lookup::Kind::kRedirectUrl:
-      ReplyMoved(res, Origin(l.target) +
-                          "/autodiscover/autodiscover.json?Email=" + UrlEncode(smtp) + next_hop);
+      ReplyMoved(res, Origin(l.target) + "/autodiscover/autodiscover.json?Email=" +
+                          PercentEncode(smtp) + next_hop);
       return;
     case Lookup::Kind::kUnknown:
       break;
@@ -414,8 +400,8 @@ void AutodiscoverService::HandleJson(const httplib::Request& req, httplib::Respo
   // An address Exchange Online does not know: the per-user path form sends the client on to the
   // domain-based query form, which has nowhere further to send it.
   if (!query_form) {
-    ReplyMoved(res,
-               BaseUrl() + "/autodiscover/autodiscover.json?Email=" + UrlEncode(smtp) + next_hop);
+    ReplyMoved(
+        res, BaseUrl() + "/autodiscover/autodiscover.json?Email=" + PercentEncode(smtp) + next_hop);
     return;
   }
   res.status = 404;

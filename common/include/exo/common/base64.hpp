@@ -1,5 +1,5 @@
 // Base64 and base64url (RFC 4648) for JWTs, JWKs, thumbprints and HTTP Basic credentials,
-// on top of OpenSSL's codec.
+// on top of OpenSSL's codec; hex and percent-encoding beside them.
 #pragma once
 
 #include <optional>
@@ -19,5 +19,9 @@ std::optional<std::string> Base64Decode(std::string_view text);
 
 // Lower-case hexadecimal.
 std::string HexEncode(std::string_view bytes);
+
+// RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~),
+// upper-case hex: query values and application/x-www-form-urlencoded fields.
+std::string PercentEncode(std::string_view bytes);
 
 }  // namespace exo
