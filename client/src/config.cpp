@@ -5,6 +5,7 @@
 #include <map>
 #include <pugixml.hpp>
 #include <regex>
+#include <sstream>
 
 #include "exo/common/file.hpp"
 
@@ -265,6 +266,60 @@ Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file) {
     return std::unexpected(e);
   }
   return ParseClientConfig(*text, file);
+}
+
+Result<std::optional<std::string>> GetConfigValue(const std::filesystem::path& file,
+                                                  const std::string& key) {
+  auto text = ReadFile(file);
+  if (!text) return std::unexpected(text.error());
+  pugi::xml_document doc;
+  if (!doc.load_buffer(text->data(), text->size(), pugi::parse_default & ~pugi::parse_doctype)) {
+    return std::unexpected(ConfigError("", file.string() + " is not a well-formed .config",
+                                       "fix the XML of the scheduler's .config"));
+  }
+  for (pugi::xml_node add : doc.child("configuration").child("appSettings").children("add")) {
+    if (key == add.attribute("key").as_string()) {
+      return std::optional<std::string>(Trim(add.attribute("value").as_string()));
+    }
+  }
+  return std::optional<std::string>();
+}
+
+Result<void> SetConfigValue(const std::filesystem::path& file, const std::string& key,
+                            const std::string& value) {
+  auto text = ReadFile(file);
+  if (!text) return std::unexpected(text.error());
+  pugi::xml_document doc;
+  // parse_full with whitespace kept, saved raw: the file's comments and layout survive the edit.
+  const auto parsed =
+      doc.load_buffer(text->data(), text->size(),
+                      (pugi::parse_full | pugi::parse_ws_pcdata) & ~pugi::parse_doctype);
+  if (!parsed || text->find("<!DOCTYPE") != std::string::npos) {
+    return std::unexpected(ConfigError("", file.string() + " is not a well-formed .config",
+                                       "fix the XML of the scheduler's .config"));
+  }
+  pugi::xml_node settings = doc.child("configuration").child("appSettings");
+  if (!settings) {
+    return std::unexpected(ConfigError("", "no <configuration><appSettings> element",
+                                       "put the EmailIntegration keys in <appSettings>"));
+  }
+  pugi::xml_node target;
+  for (pugi::xml_node add : settings.children("add")) {
+    if (key == add.attribute("key").as_string()) target = add;
+  }
+  if (!target) {
+    target = settings.append_child("add");
+    target.append_attribute("key") = key.c_str();
+  }
+  if (!target.attribute("value")) target.append_attribute("value");
+  target.attribute("value") = value.c_str();
+  std::ostringstream out;
+  // A declaration the file had is a node of the document and saved as such; none is added.
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  std::error_code ec;
+  const auto perms = std::filesystem::status(file, ec).permissions();
+  const unsigned mode = ec ? 0600u : static_cast<unsigned>(perms) & 0777u;
+  return WriteFileAtomically(file, out.str(), mode);
 }
 
 }  // namespace exo::client

@@ -76,7 +76,7 @@ class EwsTransport final : public MailboxTransport {
     i.protocol = "EWS";
     i.endpoint = options_.url;
     i.server_version = server_version_;
-    i.exchange_online = options_.url.find("outlook.office365.com") != std::string::npos;
+    i.exchange_online = ews::IsExchangeOnlineScope(options_.scope);
     return i;
   }
 
@@ -96,6 +96,18 @@ class EwsTransport final : public MailboxTransport {
 
   // One SOAP call: a token, the request, one token refresh on 401, and the answer parsed.
   Result<std::unique_ptr<ews::Answer>> Call(const std::string& body) {
+    auto answer = CallOnce(body);
+    // An on-premises server's refusals need other remedies than Exchange Online's. Only
+    // Exchange Server speaks of the audience's hostname: an Exchange Online token sent there.
+    if (!answer && (!ews::IsExchangeOnlineScope(options_.scope) ||
+                    answer.error().message.find("hostname component of the audience") !=
+                        std::string::npos)) {
+      return std::unexpected(ews::ExplainOnPremises(answer.error(), options_.url, options_.scope));
+    }
+    return answer;
+  }
+
+  Result<std::unique_ptr<ews::Answer>> CallOnce(const std::string& body) {
     for (int attempt = 0;; ++attempt) {
       auto token = tokens_.Get(options_.scope);
       if (!token) return std::unexpected(token.error());

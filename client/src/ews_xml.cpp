@@ -221,4 +221,69 @@ Result<std::unique_ptr<Answer>> ReadAnswer(const HttpResponse& response,
   return answer;
 }
 
+bool IsExchangeOnlineScope(const std::string& scope) {
+  std::string s = scope;
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* exo : {"https://outlook.office365.com", "https://outlook.office.com",
+                          "https://outlook.office365.us", "https://outlook.office.de",
+                          "https://partner.outlook.cn", "00000002-0000-0ff1-ce00-000000000000"}) {
+    if (s.starts_with(exo)) return true;
+  }
+  return false;
+}
+
+Error ExplainOnPremises(Error e, const std::string& url, const std::string& scope) {
+  std::string audience = scope;
+  if (audience.ends_with("/.default")) audience.resize(audience.size() - 9);
+  const std::string spn =
+      audience + " must be a servicePrincipalName of the tenant's \"Office 365 Exchange Online\" "
+                 "service principal (00000002-0000-0ff1-ce00-000000000000; hybrid modern "
+                 "authentication: Update-MgServicePrincipal -ServicePrincipalNames)";
+  if (e.code == "AADSTS500011") {
+    // Entra does not know the on-premises URL as a resource: the SPN is missing.
+    e.category = ErrorCategory::kConfiguration;
+    e.remedy = "Entra ID issues tokens for the on-premises server " + url + " only when " + spn +
+               "; add it, or use the Exchange Online endpoint";
+    return e;
+  }
+  if (e.http_status == 403) {
+    e.category = ErrorCategory::kAuthorization;
+    e.message = "the on-premises Exchange server " + url + " refused the app-only token: " +
+                e.message;
+    e.remedy =
+        "app-only OAuth is not configured on this Exchange Server (Microsoft documents EWS "
+        "app-only OAuth for Exchange Online only). On-premises it takes, on every server that "
+        "serves EWS, the V1S2SAppOnly profile in OAuthHttpModule.Profiles and AppOnlyPermissions "
+        "on the partner application (an unsupported configuration) — or move the mailbox to "
+        "Exchange Online. Also check the token: its audience " +
+        spn + ", and the app needs full_access_as_app with admin consent (seed steps 2.2, 2.3)";
+    return e;
+  }
+  if (e.http_status == 401) {
+    e.category = ErrorCategory::kAuthentication;
+    e.message = "the on-premises Exchange server " + url + " rejected the token: " + e.message;
+    if (e.message.find("2000003") != std::string::npos ||
+        e.message.find("invalid_resource") != std::string::npos) {
+      // "… Expected 'https://mail.contoso.com'. Actual '…'." names the audience to ask for.
+      std::string expected = audience;
+      if (auto at = e.message.find("Expected '"); at != std::string::npos) {
+        const auto end = e.message.find('\'', at + 10);
+        if (end != std::string::npos) expected = e.message.substr(at + 10, end - at - 10);
+      }
+      e.remedy = "the token's audience is not the one this server expects: request the scope " +
+                 expected + "/.default for " + url + "; " + expected +
+                 spn.substr(audience.size());
+    } else {
+      e.remedy =
+          "hybrid modern authentication must accept Entra ID tokens on this server: the EvoSTS "
+          "auth server as default authorization endpoint (Set-AuthServer EvoSTS "
+          "-IsDefaultAuthorizationEndpoint $true; Set-OrganizationConfig "
+          "-OAuth2ClientProfileEnabled $true); the token's audience " +
+          spn + "; app-only tokens also need app-only OAuth configured on the server";
+    }
+  }
+  return e;
+}
+
 }  // namespace exo::client::ews

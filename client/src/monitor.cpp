@@ -31,6 +31,7 @@ struct MailboxMonitor::State {
 
   std::atomic<bool> stop{false};
   std::atomic<bool> woken{false};
+  std::atomic<bool> retry{false};
   mutable std::mutex mu;  // guards status
   MonitorStatus status;
 
@@ -156,7 +157,7 @@ struct MailboxMonitor::State {
 
   // Fetches seen messages and hands them to the application, oldest first.
   Result<void> HandOver() {
-    for (;;) {
+    while (!stop) {
       auto seen = store.Messages(options.key, MessageState::kSeen,
                                  static_cast<std::size_t>(std::max(1, options.fetch_batch)));
       if (!seen) return std::unexpected(seen.error());
@@ -166,6 +167,8 @@ struct MailboxMonitor::State {
       auto messages = transport.FetchMessages(ids);
       if (!messages) return std::unexpected(messages.error());
       for (const MessageRecord& row : *seen) {
+        // Stop between messages: what is left stays kSeen for the next run, nothing is lost.
+        if (stop) return {};
         auto it = std::find_if(messages->begin(), messages->end(),
                                [&](const MailMessage& m) { return m.id == row.item_id; });
         if (it == messages->end()) {
@@ -193,6 +196,7 @@ struct MailboxMonitor::State {
         ++status.handed;
       }
     }
+    return {};
   }
 
   Result<void> Round() {
@@ -232,32 +236,38 @@ MailboxMonitor::~MailboxMonitor() {
 MonitorStatus MailboxMonitor::Step() {
   State& s = *state_;
   s.woken = false;
+  if (s.retry.exchange(false)) s.backoff = {};
   const Result<void> round = s.Round();
   const MonoTime now = s.clock.Monotonic();
   const std::size_t pending = s.Pending();
-  std::lock_guard lock(s.mu);
-  s.status.pending = pending;
-  if (round) {
-    s.backoff = {};
-    s.status.phase = MonitorStatus::Phase::kHealthy;
-    s.status.last_error.reset();
-    // Renew the lease well before it lapses, whatever the poll interval.
-    s.status.next_wakeup = now + std::min(s.options.poll_interval, s.options.lease_ttl / 2);
-  } else {
-    const Error& e = round.error();
-    const Duration floor = e.retry_after.value_or(std::chrono::seconds(1));
-    const Duration doubled = s.backoff == Duration{} ? std::chrono::seconds(1) : s.backoff * 2;
-    s.backoff = std::min(s.options.max_backoff, std::max(doubled, floor));
-    // Jitter above the server's hint, never below it.
-    const auto jitter = std::chrono::duration_cast<Duration>(s.backoff / 10 * s.random.Unit());
-    s.status.phase = MonitorStatus::Phase::kBackingOff;
-    s.status.last_error = e;
-    s.status.next_wakeup = now + s.backoff + jitter;
-    s.Log()->warn(
-        "{}; next attempt in {} ms", e.Describe(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(s.backoff + jitter).count());
+  MonitorStatus status;
+  {
+    std::lock_guard lock(s.mu);
+    s.status.pending = pending;
+    if (round) {
+      s.backoff = {};
+      s.status.phase = MonitorStatus::Phase::kHealthy;
+      s.status.last_error.reset();
+      // Renew the lease well before it lapses, whatever the poll interval.
+      s.status.next_wakeup = now + std::min(s.options.poll_interval, s.options.lease_ttl / 2);
+    } else {
+      const Error& e = round.error();
+      const Duration floor = e.retry_after.value_or(std::chrono::seconds(1));
+      const Duration doubled = s.backoff == Duration{} ? std::chrono::seconds(1) : s.backoff * 2;
+      s.backoff = std::min(s.options.max_backoff, std::max(doubled, floor));
+      // Jitter above the server's hint, never below it.
+      const auto jitter = std::chrono::duration_cast<Duration>(s.backoff / 10 * s.random.Unit());
+      s.status.phase = MonitorStatus::Phase::kBackingOff;
+      s.status.last_error = e;
+      s.status.next_wakeup = now + s.backoff + jitter;
+      s.Log()->warn(
+          "{}; next attempt in {} ms", e.Describe(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(s.backoff + jitter).count());
+    }
+    status = s.status;
   }
-  return s.status;
+  if (s.options.on_status) s.options.on_status(status);
+  return status;
 }
 
 void MailboxMonitor::Run() {
@@ -265,9 +275,13 @@ void MailboxMonitor::Run() {
   while (!s.stop) {
     const MonitorStatus st = Step();
     if (s.stop) break;
-    // A notification ends the wait early, but never a back-off: the server asked for it.
+    // A notification ends the wait early, but never a back-off; a new configuration ends our own
+    // back-off, but not one the server asked for (Retry-After, BackOffMilliseconds).
     const bool backing_off = st.phase == MonitorStatus::Phase::kBackingOff;
-    s.clock.WaitUntil(st.next_wakeup, [&] { return s.stop.load() || (!backing_off && s.woken); });
+    const bool server_asked = backing_off && st.last_error && st.last_error->retry_after;
+    s.clock.WaitUntil(st.next_wakeup, [&] {
+      return s.stop.load() || (s.retry.load() && !server_asked) || (!backing_off && s.woken);
+    });
   }
   std::lock_guard lock(s.mu);
   s.status.phase = MonitorStatus::Phase::kStopped;
@@ -275,6 +289,11 @@ void MailboxMonitor::Run() {
 
 void MailboxMonitor::Stop() {
   state_->stop = true;
+  state_->clock.Notify();
+}
+
+void MailboxMonitor::Retry() {
+  state_->retry = true;
   state_->clock.Notify();
 }
 

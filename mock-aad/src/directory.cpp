@@ -44,6 +44,23 @@ Result<SystemTime> ParseTime(const json& j, const char* field, SystemTime now) {
   return Invalid(std::string(field) + " '" + s + "' is neither ISO 8601 nor like +90d");
 }
 
+// Resource names compare case-insensitively and without trailing slashes.
+std::string ComparableUri(const std::string& uri) {
+  std::string n = Lower(uri);
+  while (n.size() > 1 && n.back() == '/') n.pop_back();
+  return n;
+}
+
+// A servicePrincipalName the hybrid setup registers: an absolute http(s) URL with a host.
+Result<std::string> ParseSpnUrl(const json& j, const std::string& where) {
+  static const std::regex re("^https?://[^/?#\\s]+(/[^?#\\s]*)?$", std::regex::icase);
+  if (!j.is_string() || !std::regex_match(j.get<std::string>(), re)) {
+    return Invalid(where + ": each exchangeServicePrincipalNames entry is an absolute https URL "
+                   "such as \"https://mail.contoso.com\"");
+  }
+  return j.get<std::string>();
+}
+
 std::string OptString(const json& j, const char* key, std::string fallback = {}) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
@@ -149,15 +166,21 @@ Directory::Directory(Clock& clock, Random& random) : clock_(clock), random_(rand
 const std::vector<Resource>& Directory::Resources() { return BuiltInResources(); }
 
 const Resource* Directory::FindResource(const std::string& name) {
-  std::string n = Lower(name);
-  while (n.size() > 1 && n.back() == '/') n.pop_back();
+  const std::string n = ComparableUri(name);
   for (const auto& r : BuiltInResources()) {
     if (n == r.app_id || n == Lower(r.display_name)) return &r;
-    for (auto uri : r.identifier_uris) {
-      uri = Lower(uri);
-      while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
-      if (n == uri) return &r;
+    for (const auto& uri : r.identifier_uris) {
+      if (n == ComparableUri(uri)) return &r;
     }
+  }
+  return nullptr;
+}
+
+const Resource* Directory::FindResource(const Tenant& tenant, const std::string& name) {
+  if (const Resource* r = FindResource(name)) return r;
+  const std::string n = ComparableUri(name);
+  for (const auto& spn : tenant.exchange_spns) {
+    if (n == ComparableUri(spn)) return FindResource(kExchangeOnlineAppId);
   }
   return nullptr;
 }
@@ -220,6 +243,17 @@ Result<std::vector<Tenant>> Directory::ParseWorld(const json& world) {
         t.domains.push_back(Lower(d.get<std::string>()));
       }
     }
+    if (tj.contains("exchangeServicePrincipalNames")) {
+      const json& spns = tj["exchangeServicePrincipalNames"];
+      if (!spns.is_array()) {
+        return Invalid("tenant " + t.id + ": exchangeServicePrincipalNames is an array");
+      }
+      for (const auto& u : spns) {
+        auto url = ParseSpnUrl(u, "tenant " + t.id);
+        if (!url) return std::unexpected(url.error());
+        t.exchange_spns.push_back(*url);
+      }
+    }
     out.push_back(std::move(t));
   }
   return out;
@@ -270,6 +304,12 @@ Result<void> Directory::Merge(const json& world) {
             existing->domains.end()) {
           existing->domains.push_back(d);
         }
+      }
+      for (const auto& spn : t.exchange_spns) {
+        const bool known = std::any_of(
+            existing->exchange_spns.begin(), existing->exchange_spns.end(),
+            [&](const std::string& e) { return ComparableUri(e) == ComparableUri(spn); });
+        if (!known) existing->exchange_spns.push_back(spn);
       }
     }
   }
@@ -379,6 +419,7 @@ json Directory::Dump() const {
     tenants.push_back({{"id", t.id},
                        {"displayName", t.display_name},
                        {"domains", t.domains},
+                       {"exchangeServicePrincipalNames", t.exchange_spns},
                        {"users", users},
                        {"applications", apps}});
   }
@@ -721,6 +762,21 @@ Result<User> Directory::AddUser(const std::string& tenant_id, const json& spec) 
   }
   t->users.push_back(u);
   return u;
+}
+
+Result<void> Directory::SetExchangeServicePrincipalNames(const std::string& tenant_id,
+                                                         const std::vector<std::string>& urls) {
+  std::vector<std::string> parsed;
+  for (const auto& u : urls) {
+    auto url = ParseSpnUrl(u, "tenant " + tenant_id);
+    if (!url) return std::unexpected(url.error());
+    parsed.push_back(*url);
+  }
+  std::lock_guard lock(mu_);
+  Tenant* t = MutableTenant(tenant_id);
+  if (!t) return NotFound("tenant '" + tenant_id + "' not found");
+  t->exchange_spns = std::move(parsed);
+  return {};
 }
 
 }  // namespace exo::aad

@@ -294,7 +294,9 @@ HttpAnswer TokenService::ClientCredentials(const TokenRequest& req, const Tenant
     res.requested = Param(form, "resource");
     if (res.requested.empty()) return fail(errors::MissingParameter("resource"));
   }
-  res.builtin = Directory::FindResource(res.requested);
+  // A hybrid tenant's on-premises URLs are names of Exchange Online here (extra SPNs): the token
+  // gets Exchange's roles and the URL as requested as its v1 aud.
+  res.builtin = Directory::FindResource(tenant, res.requested);
   if (res.builtin) {
     res.version = res.builtin->token_version;
     res.app_id = res.builtin->app_id;
@@ -518,7 +520,7 @@ HttpAnswer TokenService::Password(const TokenRequest& req, const Tenant& tenant,
     requested = Param(form, "resource");
     if (requested.empty()) return fail(errors::MissingParameter("resource"));
   }
-  const Resource* resource = Directory::FindResource(requested);
+  const Resource* resource = Directory::FindResource(tenant, requested);
   if (!resource) return fail(errors::ResourceNotFound(requested, tenant.display_name));
 
   // Directory role template ids for the user's roles (the "wids" claim).

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "exo/common/base64.hpp"
@@ -179,8 +180,12 @@ struct UserValues {
 class AutodiscoverService final : public AutodiscoverRedirects {
  public:
   AutodiscoverService(mock::HttpServer& server, const MailboxStore& store,
-                      const TokenValidator& tokens, Clock& clock)
-      : server_(server), store_(store), tokens_(tokens), clock_(clock) {}
+                      const TokenValidator& tokens, Clock& clock, AutodiscoverIdentity identity)
+      : server_(server),
+        store_(store),
+        tokens_(tokens),
+        clock_(clock),
+        identity_(std::move(identity)) {}
 
   Result<void> Set(const std::string& smtp, AutodiscoverRedirect target) override {
     if (smtp.find('@') == std::string::npos) {
@@ -217,7 +222,10 @@ class AutodiscoverService final : public AutodiscoverRedirects {
   void Register(const std::shared_ptr<AutodiscoverService>& self);
 
  private:
-  std::string BaseUrl() const { return server_.base_url(); }
+  // What clients are told: an on-premises server's public URL, not the listener's.
+  std::string BaseUrl() const {
+    return identity_.public_url.empty() ? server_.base_url() : identity_.public_url;
+  }
   std::string EwsUrl() const { return BaseUrl() + "/EWS/Exchange.asmx"; }
 
   Lookup Find(const std::string& smtp) const {
@@ -250,7 +258,7 @@ class AutodiscoverService final : public AutodiscoverRedirects {
     UserValues v;
     v.ews_url = l.target;
     v.mailbox_server = Origin(l.target).substr(Origin(l.target).find("://") + 3);
-    v.ms_online = l.kind == Lookup::Kind::kMailbox;
+    v.ms_online = identity_.exchange_online && l.kind == Lookup::Kind::kMailbox;
     if (l.mailbox) {
       const Mailbox& m = *l.mailbox;
       std::string hex = m.object_guid;
@@ -321,6 +329,7 @@ class AutodiscoverService final : public AutodiscoverRedirects {
   const MailboxStore& store_;
   const TokenValidator& tokens_;
   Clock& clock_;
+  const AutodiscoverIdentity identity_;
   mutable std::mutex mu_;
   std::map<std::string, AutodiscoverRedirect> redirects_;  // by lower-case address
 };
@@ -677,8 +686,10 @@ void AutodiscoverService::Register(const std::shared_ptr<AutodiscoverService>& s
 std::shared_ptr<AutodiscoverRedirects> RegisterAutodiscover(mock::HttpServer& server,
                                                             const MailboxStore& store,
                                                             const TokenValidator& tokens,
-                                                            Clock& clock) {
-  auto service = std::make_shared<AutodiscoverService>(server, store, tokens, clock);
+                                                            Clock& clock,
+                                                            AutodiscoverIdentity identity) {
+  auto service =
+      std::make_shared<AutodiscoverService>(server, store, tokens, clock, std::move(identity));
   service->Register(service);
   return service;
 }

@@ -21,6 +21,9 @@ constexpr const char* kChallenge =
     "trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", "
     "token_types=\"app_asserted_user_v1 service_asserted_app_v1\", "
     "authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"";
+// Entra ID's own principal id: an on-premises server names it with its tenant as the issuer it
+// trusts (its EvoSTS auth server), where Exchange Online says "@*".
+constexpr const char* kEntraPrincipal = "00000001-0000-0000-c000-000000000000";
 constexpr auto kSkew = std::chrono::minutes(5);
 
 std::string LowerCopy(std::string s) {
@@ -29,13 +32,11 @@ std::string LowerCopy(std::string s) {
   return s;
 }
 
-AuthFailure Refuse(int status, int code, const std::string& reason, const char* category) {
-  AuthFailure f;
-  f.status = status;
-  if (status == 401) f.www_authenticate = std::string(kChallenge) + ", error=\"invalid_token\"";
-  f.diagnostics =
-      std::to_string(code) + ";reason=\"" + reason + "\";error_category=\"" + category + "\"";
-  return f;
+// "https://Mail.Contoso.com/" -> "https://mail.contoso.com", for comparing audiences.
+std::string ComparableAudience(std::string aud) {
+  aud = LowerCopy(std::move(aud));
+  while (aud.size() > 1 && aud.back() == '/') aud.pop_back();
+  return aud;
 }
 
 bool HasString(const nlohmann::json& payload, const char* claim, const std::string& value) {
@@ -48,6 +49,43 @@ bool HasString(const nlohmann::json& payload, const char* claim, const std::stri
 
 }  // namespace
 
+std::string TokenValidator::Challenge() const {
+  if (!policy_.on_premises) return kChallenge;
+  // The hybrid modern authentication challenge (MS doc "Using hybrid Modern Authentication with
+  // Outlook for iOS and Android", ews.md §4.3): the tenant's Entra ID as the trusted issuer and
+  // login.windows.net as the authorization URI. Several trusted tenants are listed comma-separated
+  // [infer: a hybrid server trusts one tenant].
+  std::string issuers;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [tid, source] : tenants_) {
+      if (!issuers.empty()) issuers += ",";
+      issuers += std::string(kEntraPrincipal) + "@" + tid;
+    }
+  }
+  if (issuers.empty()) issuers = std::string(kEntraPrincipal) + "@*";
+  return "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"" +
+         issuers +
+         "\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", "
+         "authorization_uri=\"https://login.windows.net/common/oauth2/authorize\"";
+}
+
+AuthFailure TokenValidator::Refuse(int status, int code, const std::string& reason,
+                                   const char* category) const {
+  AuthFailure f;
+  f.status = status;
+  if (status == 401) f.www_authenticate = Challenge() + ", error=\"invalid_token\"";
+  f.diagnostics =
+      std::to_string(code) + ";reason=\"" + reason + "\";error_category=\"" + category + "\"";
+  return f;
+}
+
+bool TokenValidator::AudienceAccepted(const std::string& aud) const {
+  if (policy_.on_premises) return ComparableAudience(aud) == ComparableAudience(policy_.audience);
+  return aud == "https://outlook.office365.com" || aud == "https://outlook.office365.com/" ||
+         aud == "00000002-0000-0ff1-ce00-000000000000";
+}
+
 void TokenValidator::Trust(const std::string& tenant_id, KeySource jwks) {
   std::lock_guard lock(mu_);
   tenants_[LowerCopy(tenant_id)] = std::move(jwks);
@@ -57,7 +95,7 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
                                                  EwsCaller& caller) const {
   if (authorization.size() <= 7 || strncasecmp(authorization.c_str(), "Bearer ", 7) != 0) {
     AuthFailure f;
-    f.www_authenticate = kChallenge;  // no credentials: the bare challenge (RFC 6750 §3)
+    f.www_authenticate = Challenge();  // no credentials: the bare challenge (RFC 6750 §3)
     return f;
   }
   auto jwt = mock::ParseJwt(std::string_view(authorization).substr(7));
@@ -99,8 +137,14 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
   }
   const std::string aud =
       p.contains("aud") && p["aud"].is_string() ? p["aud"].get<std::string>() : std::string();
-  if (aud != "https://outlook.office365.com" && aud != "https://outlook.office365.com/" &&
-      aud != "00000002-0000-0ff1-ce00-000000000000") {
+  if (!AudienceAccepted(aud)) {
+    if (policy_.on_premises) {
+      // The on-premises text (MS doc on hybrid modern authentication, ews.md §4.3).
+      return Refuse(401, 2000003,
+                    "The hostname component of the audience claim value is invalid. Expected '" +
+                        policy_.audience + "'. Actual '" + aud + "'.",
+                    "invalid_resource");
+    }
     return Refuse(401, 2000003, "The audience claim value is invalid '" + aud + "'.",
                   "invalid_resource");
   }
@@ -121,7 +165,11 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
                   "The token contains no permissions, or permissions can not be understood.",
                   "invalid_grant");
   }
-  if (!HasString(p, "roles", "full_access_as_app")) {
+  // On-premises, an app-only token meets the server's OAuth profiles next: without app-only
+  // OAuth configured even full_access_as_app is "not enough scope" (Garethp/php-ews#222: aud the
+  // on-premises host, roles full_access_as_app, 403).
+  if (!HasString(p, "roles", "full_access_as_app") ||
+      (policy_.on_premises && !policy_.app_only_oauth)) {
     return Refuse(403, 2000008, "The token contains not enough scope to make this call.",
                   "invalid_grant");
   }

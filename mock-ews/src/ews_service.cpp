@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "exo/mock_kit/journal.hpp"
+#include "internal/ews_admission.hpp"
 #include "internal/ews_ops.hpp"
 #include "internal/throttling.hpp"
 
@@ -155,6 +156,11 @@ SoapReply HandleSoap(const EwsContext& context, const EwsCaller& caller, const s
   const std::string_view name = Local(op.name());
   mock::Annotate("operation", "ews." + std::string(name));
   mock::Annotate("mailbox", mailbox->primary_smtp_address);
+  // The admin's gates and policies need the target mailbox, so they come after impersonation
+  // and before throttling (exchange-admin.md, modeling checklist 4).
+  if (context.admin) {
+    if (auto refused = AdmitToMailbox(*context.admin, caller, *mailbox)) return *refused;
+  }
   OpHandler handler = nullptr;
   for (const auto& [op_name, h] : kOperations) {
     if (op_name == name) handler = h;

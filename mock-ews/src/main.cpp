@@ -1,5 +1,6 @@
-// mock-ews: serve a local Exchange Online EWS endpoint on its own until SIGTERM or SIGINT, trusting
-// tokens of tenants whose signing keys it fetches from an Entra ID authority (real or mock-aad).
+// mock-ews: serve a local Exchange Online (or, --deployment on-premises, Exchange Server) EWS
+// endpoint on its own until SIGTERM or SIGINT, trusting tokens of tenants whose signing keys it
+// fetches from an Entra ID authority (real or mock-aad).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   int port = 0;
   bool no_tls = false, require_keys = false;
   std::string ca_dir, ca_file, world_file, ready_file, clock_mode = "real", start_time, log_level;
+  std::string deployment = "exchange-online", public_url;
+  bool app_only_oauth = false;
   std::vector<std::string> trusted, extra_mailboxes;
   std::uint64_t seed = 1;
   std::size_t threads = 64;
@@ -92,6 +95,18 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", ready_file,
                  "Write the endpoints, CA path and mailboxes here (JSON) once serving");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off");
+  app.add_option("--deployment", deployment,
+                 "exchange-online, or on-premises: an Exchange Server of a hybrid organization "
+                 "(tokens for --public-url; docs/mock-ews.md \"On-premises\")")
+      ->check(CLI::IsMember({"exchange-online", "on-premises"}))
+      ->capture_default_str();
+  app.add_option("--public-url", public_url,
+                 "On-premises: the server's public origin, e.g. https://mail.contoso.com: the "
+                 "token audience it accepts, the URL autodiscover advertises, a name on its "
+                 "certificate");
+  app.add_flag("--app-only-oauth", app_only_oauth,
+               "On-premises: app-only OAuth is configured (V1S2SAppOnly and the partner "
+               "application's AppOnlyPermissions); without it app-only tokens get 403");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +122,13 @@ int main(int argc, char** argv) {
     if (!std::regex_match(t, kGuid)) {
       return Die(2, "--trust-tenant '" + t + "' is not a tenant id (a GUID)");
     }
+  }
+  const bool on_premises = deployment == "on-premises";
+  if (on_premises && public_url.empty()) {
+    return Die(2, "--deployment on-premises needs --public-url (e.g. https://mail.contoso.com)");
+  }
+  if (!on_premises && (!public_url.empty() || app_only_oauth)) {
+    return Die(2, "--public-url and --app-only-oauth apply to --deployment on-premises only");
   }
   if (!authority.starts_with("https://") && !authority.starts_with("http://")) {
     return Die(2, "--authority must be an http(s) origin, not '" + authority + "'");
@@ -142,8 +164,15 @@ int main(int argc, char** argv) {
   options.ca_dir = ca_dir;
   options.seed = seed;
   options.threads = threads;
+  if (on_premises) {
+    options.deployment = exo::mock_ews::Deployment::kExchangeServer;
+    options.on_premises.public_url = public_url;
+    options.on_premises.app_only_oauth = app_only_oauth;
+  }
   auto ews = exo::mock_ews::MockEws::Start(options, clock, &clock);
-  if (!ews) return Die(1, ews.error().Describe());
+  if (!ews) {
+    return Die(ews.error().code == "InvalidPublicUrl" ? 2 : 1, ews.error().Describe());
+  }
 
   nlohmann::json mailboxes = nlohmann::json::array();
   if (!world_file.empty()) {
@@ -211,7 +240,12 @@ int main(int argc, char** argv) {
       {"mailboxes", mailboxes},
       {"trustedTenants", trust},
       {"pid", ::getpid()},
-      {"clock", clock_mode}};
+      {"clock", clock_mode},
+      {"deployment", deployment}};
+  if (on_premises) {
+    ready["publicUrl"] = (*ews)->public_url();
+    ready["appOnlyOAuth"] = app_only_oauth;
+  }
   if (!ready_file.empty()) {
     if (auto w = exo::WriteFileAtomically(ready_file, ready.dump(2) + "\n"); !w) {
       return Die(1, w.error().Describe());

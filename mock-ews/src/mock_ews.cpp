@@ -3,11 +3,14 @@
 #include <cctype>
 #include <cstdlib>
 #include <optional>
+#include <regex>
+#include <vector>
 
 #include "exo/common/random.hpp"
 #include "exo/common/tls.hpp"
 #include "exo/mock_kit/http_server.hpp"
 #include "exo/mock_kit/journal.hpp"
+#include "internal/admin_control.hpp"
 #include "internal/autodiscover.hpp"
 #include "internal/ews_auth.hpp"
 #include "internal/ews_service.hpp"
@@ -29,6 +32,9 @@ struct MockEws::Impl {
   std::filesystem::path ca_file;
   std::unique_ptr<mock::HttpServer> server;
   std::shared_ptr<AutodiscoverRedirects> autodiscover;
+  // Its own seeded randomness, so admin changes do not shift the store's ids.
+  SeededRandom admin_random{options.seed ^ 0x61646d696eULL};
+  ExchangeAdmin admin{clock, admin_random, store};
 
   Impl(MockEwsOptions o, Clock& c, AdjustableClock* a)
       : options(std::move(o)),
@@ -36,8 +42,17 @@ struct MockEws::Impl {
         adjustable(a),
         random(options.seed),
         store(c, random),
-        tokens(c),
+        tokens(c, Policy(options)),
         throttling(c) {}
+
+  static AudiencePolicy Policy(const MockEwsOptions& o) {
+    AudiencePolicy p;
+    p.on_premises = o.deployment == Deployment::kExchangeServer;
+    p.audience = o.on_premises.public_url;
+    p.app_only_oauth = o.on_premises.app_only_oauth;
+    return p;
+  }
+  bool on_premises() const { return options.deployment == Deployment::kExchangeServer; }
 
   void RegisterControlRoutes();
   void HandleEws(const httplib::Request& req, httplib::Response& res);
@@ -78,6 +93,7 @@ json MailboxJson(const Mailbox& m) {
 void MockEws::Impl::RegisterControlRoutes() {
   auto& r = server->router();
   const std::string p = mock::kControlPrefix;
+  RegisterAdminControlRoutes(*server, admin);
   // Throttling: the limits, a forced answer, the per app and mailbox state (ThrottlingPolicy).
   r.Get(p + "/throttling", [this](const httplib::Request&, httplib::Response& res) {
     mock::ReplyJson(res, throttling.ToJson());
@@ -253,8 +269,10 @@ void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& re
   mock::Annotate("tenant", caller.tenant_id);
   mock::Annotate("client_id", caller.app_id);
   if (!ScreenEwsRequest(req, res, caller)) return;
-  SoapReply reply = HandleSoap(EwsContext{store, clock, &throttling}, caller, req.body);
+  SoapReply reply = HandleSoap(
+      EwsContext{store, clock, &throttling, on_premises() ? nullptr : &admin}, caller, req.body);
   res.status = reply.status;
+  if (reply.body.empty() && !reply.stream) return;  // a bare refusal: no body, no Content-Type
   if (!reply.stream) {
     res.set_content(reply.body, "text/xml; charset=utf-8");
     return;
@@ -285,8 +303,32 @@ void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& re
       });
 }
 
+namespace {
+
+// An on-premises server needs the origin clients and Entra know it by; returns its host name.
+Result<std::string> CheckPublicUrl(std::string& url) {
+  static const std::regex re("^https?://([^/:?#\\s]+)(:[0-9]+)?/*$", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_match(url, m, re)) {
+    return Fail(ErrorCategory::kConfiguration, "InvalidPublicUrl",
+                "'" + url + "' is not the origin of an on-premises Exchange server",
+                "give its public URL without a path, e.g. https://mail.contoso.com");
+  }
+  const std::string host = m[1].str();
+  while (url.back() == '/') url.pop_back();
+  return host;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& clock,
                                                 AdjustableClock* adjustable) {
+  std::vector<std::string> tls_names = {"outlook.office365.com"};
+  if (options.deployment == Deployment::kExchangeServer) {
+    auto host = CheckPublicUrl(options.on_premises.public_url);
+    if (!host) return std::unexpected(host.error());
+    tls_names = {*host};
+  }
   auto impl = std::make_unique<Impl>(std::move(options), clock, adjustable);
   Impl& m = *impl;
   mock::ServerOptions so;
@@ -297,7 +339,7 @@ Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& c
   so.journal_capacity = m.options.journal_capacity;
   so.max_body_bytes = m.options.max_body_bytes;
   if (m.options.tls) {
-    auto tls = mock::PrepareServerTls(m.options.ca_dir, {"outlook.office365.com"}, m.options.host);
+    auto tls = mock::PrepareServerTls(m.options.ca_dir, tls_names, m.options.host);
     if (!tls) return std::unexpected(tls.error());
     m.ca_file = tls->ca_file;
     so.tls = tls->identity;
@@ -307,7 +349,10 @@ Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& c
       [](mock::JournalEntry& e) { mock::RedactCredentialsHeaders(e.request_headers); });
   mock::RegisterCommonControlRoutes(*m.server, adjustable);
   m.RegisterControlRoutes();
-  m.autodiscover = RegisterAutodiscover(*m.server, m.store, m.tokens, clock);
+  AutodiscoverIdentity identity;
+  identity.exchange_online = !m.on_premises();
+  if (m.on_premises()) identity.public_url = m.options.on_premises.public_url;
+  m.autodiscover = RegisterAutodiscover(*m.server, m.store, m.tokens, clock, identity);
   m.server->Post(
       mock::AnyCasePath("/EWS/Exchange.asmx"),
       [&m](const httplib::Request& req, httplib::Response& res) { m.HandleEws(req, res); });
@@ -346,8 +391,12 @@ bool MockEws::ClearAutodiscoverRedirect(const std::string& smtp) {
   return impl_->autodiscover->Clear(smtp);
 }
 ThrottlingPolicy& MockEws::throttling() { return impl_->throttling; }
+ExchangeAdmin& MockEws::admin() { return impl_->admin; }
 std::string MockEws::base_url() const { return impl_->server->base_url(); }
 std::string MockEws::ews_url() const { return base_url() + "/EWS/Exchange.asmx"; }
+std::string MockEws::public_url() const {
+  return impl_->on_premises() ? impl_->options.on_premises.public_url : base_url();
+}
 int MockEws::port() const { return impl_->server->port(); }
 std::filesystem::path MockEws::ca_file() const { return impl_->ca_file; }
 

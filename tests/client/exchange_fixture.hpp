@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "../common/temp_dir.hpp"
 #include "../mock-aad/aad_fixture.hpp"
@@ -22,6 +26,47 @@ namespace exo::client::test {
 
 inline constexpr const char* kMailbox = "monitor@contoso.com";
 inline constexpr const char* kSender = "alice@contoso.com";
+inline constexpr const char* kOnPremOrigin = "https://mail.contoso.com";
+inline constexpr const char* kOnPremEws = "https://mail.contoso.com/EWS/Exchange.asmx";
+inline constexpr const char* kOnPremScope = "https://mail.contoso.com/.default";
+inline constexpr const char* kHybridUser = "onprem@contoso.com";  // a mail user in Exchange Online
+
+// Sends requests for public origins ("https://mail.contoso.com") to in-process servers
+// ("https://127.0.0.1:41234"), as DNS and a port forward would, so the client works with the URLs
+// the services advertise. Other URLs pass unchanged.
+class RoutedHttpTransport final : public HttpTransport {
+ public:
+  RoutedHttpTransport(HttpTransport& inner, std::map<std::string, std::string> routes)
+      : inner_(inner), routes_(std::move(routes)) {}
+
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    return inner_.Send(Route(request));
+  }
+  Result<HttpResponse> SendStreaming(const HttpRequest& request, const ChunkReceiver& receiver,
+                                     StreamCancel* cancel = nullptr) override {
+    return inner_.SendStreaming(Route(request), receiver, cancel);
+  }
+
+ private:
+  HttpRequest Route(HttpRequest request) const {
+    for (const auto& [from, to] : routes_) {
+      if (request.url.size() >= from.size() &&
+          std::equal(from.begin(), from.end(), request.url.begin(),
+                     [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) ==
+                              std::tolower(static_cast<unsigned char>(b));
+                     }) &&
+          (request.url.size() == from.size() || request.url[from.size()] == '/')) {
+        request.url = to + request.url.substr(from.size());
+        break;
+      }
+    }
+    return request;
+  }
+
+  HttpTransport& inner_;
+  std::map<std::string, std::string> routes_;
+};
 
 class ExchangeTest : public ::testing::Test {
  protected:
@@ -57,9 +102,12 @@ class ExchangeTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Clients first: a server stopping while a kept-alive connection is open waits for it.
+    routed_.reset();
     transport_.reset();
     tokens_.reset();
     http_.reset();
+    onprem_.reset();
     ews_.reset();
     aad_.reset();
     ca_dir_.reset();
@@ -95,6 +143,36 @@ class ExchangeTest : public ::testing::Test {
     return item ? item->fields.internet_message_id : std::string();
   }
 
+  // An Exchange Server at https://mail.contoso.com (reached through routed_) holding the hybrid
+  // user's mailbox, trusting the tenant; Exchange Online knows the user as a mail user whose
+  // autodiscover answer points there, and Entra has the URL as an Exchange SPN when `spn`.
+  void StartOnPremises(bool app_only_oauth, bool spn = true) {
+    mock_ews::MockEwsOptions options;
+    options.ca_dir = ca_dir_->path();
+    options.threads = 4;
+    options.deployment = mock_ews::Deployment::kExchangeServer;
+    options.on_premises.public_url = kOnPremOrigin;
+    options.on_premises.app_only_oauth = app_only_oauth;
+    auto started = mock_ews::MockEws::Start(options, clock_, &clock_);
+    ASSERT_TRUE(started.has_value()) << started.error().Describe();
+    onprem_ = std::move(*started);
+    ASSERT_TRUE(onprem_->TrustTenant({aad::test::kTenantId, [this] { return aad_->Jwks(); }}));
+    ASSERT_TRUE(onprem_->store().CreateOrganization(aad::test::kTenantId, "Contoso"));
+    mock_ews::MailboxSpec spec;
+    spec.organization_id = aad::test::kTenantId;
+    spec.primary_smtp_address = kHybridUser;
+    ASSERT_TRUE(onprem_->store().CreateMailbox(spec));
+    if (spn) {
+      ASSERT_TRUE(aad_->directory().SetExchangeServicePrincipalNames(aad::test::kTenantId,
+                                                                     {kOnPremOrigin}));
+    }
+    mock_ews::AutodiscoverRedirect target;
+    target.ews_url = kOnPremEws;
+    ASSERT_TRUE(ews_->SetAutodiscoverRedirect(kHybridUser, target));
+    routed_ = std::make_unique<RoutedHttpTransport>(
+        *http_, std::map<std::string, std::string>{{kOnPremOrigin, onprem_->base_url()}});
+  }
+
   std::unique_ptr<exo::testing::TempDir> ca_dir_;
   SimulatedClock clock_;
   SeededRandom random_{11};
@@ -103,6 +181,8 @@ class ExchangeTest : public ::testing::Test {
   std::unique_ptr<HttpTransport> http_;
   std::unique_ptr<TokenProvider> tokens_;
   std::unique_ptr<MailboxTransport> transport_;
+  std::unique_ptr<mock_ews::MockEws> onprem_;
+  std::unique_ptr<RoutedHttpTransport> routed_;
 };
 
 }  // namespace exo::client::test

@@ -251,6 +251,33 @@ TEST_F(MonitorTest, TokenExpiryBetweenRounds) {
   EXPECT_THAT(Subjects(), ElementsAre("One", "Two"));
 }
 
+// Verifies a token that expires in the middle of a round (between two hand-overs, with fetches
+// and dispositions still to go) is replaced by one refresh, and the round finishes without a
+// failure or a repeat.
+TEST_F(MonitorTest, TokenExpiryMidRound) {
+  for (int i = 0; i < 6; ++i) Deliver("Mid " + std::to_string(i));
+  MonitorOptions o;
+  o.key = {kMailbox, "inbox"};
+  o.owner = "test:1";
+  o.use_notifications = false;
+  o.fetch_batch = 2;  // several fetches per round, so some happen after the expiry
+  int handed = 0;
+  monitor_ = std::make_unique<MailboxMonitor>(
+      o, *transport_, *store_,
+      [&](const HandledMessage&) -> Result<void> {
+        if (++handed == 3) clock_.Advance(std::chrono::hours(2));  // the cached token is dead
+        return {};
+      },
+      clock_, random_);
+  const std::size_t before = tokens_->requests();
+  const MonitorStatus st = monitor_->Step();
+  EXPECT_EQ(st.phase, MonitorStatus::Phase::kHealthy)
+      << (st.last_error ? st.last_error->Describe() : "");
+  EXPECT_EQ(handed, 6);
+  EXPECT_EQ(st.disposed, 6u);
+  EXPECT_EQ(tokens_->requests(), before + 2);  // the first token, and one refresh
+}
+
 // Verifies Run() sleeps on the clock until a streaming notification wakes it for new mail.
 TEST_F(MonitorTest, NotificationWakesRun) {
   MonitorOptions o;

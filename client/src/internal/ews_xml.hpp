@@ -48,4 +48,13 @@ Result<std::unique_ptr<Answer>> ReadAnswer(const HttpResponse& response,
 Error CodeError(const std::string& code, const std::string& message, int http_status,
                 const std::string& mailbox);
 
+// Whether a token scope names Exchange Online (its URI or app id) rather than an on-premises
+// server's own URL.
+bool IsExchangeOnlineScope(const std::string& scope);
+// Re-explains a failure of an on-premises server (`url`, tokens for `scope`): a 401/403 refusal of
+// the app-only token or an Entra error for the on-premises audience gets the category and a remedy
+// naming app-only OAuth on Exchange Server, the SPN on the Exchange Online service principal and
+// the audience. Other errors come back unchanged.
+Error ExplainOnPremises(Error e, const std::string& url, const std::string& scope);
+
 }  // namespace exo::client::ews

@@ -27,12 +27,20 @@ class AutodiscoverRedirects {
   virtual bool Clear(const std::string& smtp) = 0;
 };
 
+// Who answers autodiscover: Exchange Online (its own mailboxes are UserMSOnline) at the listener's
+// URL, or an on-premises server that advertises its public URL.
+struct AutodiscoverIdentity {
+  bool exchange_online = true;
+  std::string public_url;  // empty: the listener's base URL
+};
+
 // Registers the autodiscover routes and PUT/DELETE /_exo/autodiscover/{smtp} on `server` (before
 // it starts). The routes and the returned handle share the component; every reference passed in
 // must outlive the server.
 std::shared_ptr<AutodiscoverRedirects> RegisterAutodiscover(mock::HttpServer& server,
                                                             const MailboxStore& store,
                                                             const TokenValidator& tokens,
-                                                            Clock& clock);
+                                                            Clock& clock,
+                                                            AutodiscoverIdentity identity = {});
 
 }  // namespace exo::mock_ews

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "exo/common/clock.hpp"
+#include "exo/mock_ews/exchange_admin.hpp"
 #include "exo/mock_ews/mailbox_store.hpp"
 #include "internal/ews_auth.hpp"
 #include "internal/soap.hpp"
@@ -22,6 +23,9 @@ struct EwsContext {
   MailboxStore& store;
   Clock& clock;
   ThrottlingPolicy* throttling = nullptr;
+  // Exchange Online's admin model: EWS gates, licences, access policies, RBAC (null: none, as on
+  // an on-premises server).
+  ExchangeAdmin* admin = nullptr;
 };
 
 // One authenticated, impersonated request.

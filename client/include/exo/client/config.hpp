@@ -71,4 +71,14 @@ Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file);
 Result<ClientConfig> ParseClientConfig(std::string_view xml,
                                        const std::filesystem::path& source = {});
 
+// Sets one <appSettings> key in a .config file (adding the <add> when missing), keeping the rest of
+// the file as written and its mode, and replacing it atomically: what `exo-mailbox protect-secret
+// --config` uses to store a new ciphertext, which a running monitor then picks up.
+// The raw value of one <appSettings> key, unvalidated (empty optional: not present); for tools that
+// must read a file the full validation would refuse (one still holding a plaintext secret).
+Result<std::optional<std::string>> GetConfigValue(const std::filesystem::path& file,
+                                                  const std::string& key);
+Result<void> SetConfigValue(const std::filesystem::path& file, const std::string& key,
+                            const std::string& value);
+
 }  // namespace exo::client

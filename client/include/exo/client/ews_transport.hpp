@@ -24,7 +24,11 @@ struct EwsOptions {
 // (kAuthentication). A bare 403 is kAuthorization "ErrorAccessDenied" whose remedy names the
 // possible causes (ApplicationAccessPolicy, RBAC for Applications, the EWS app allow list, the
 // licence) and that changes can take more than an hour to reach EWS. ErrorServerBusy and 503 are
-// kThrottled with retry_after from BackOffMilliseconds / Retry-After.
+// kThrottled with retry_after from BackOffMilliseconds / Retry-After. Against an on-premises server
+// (a scope that is not Exchange Online's), a refused app-only token is diagnosed for hybrid: 403 ->
+// kAuthorization naming app-only OAuth on Exchange Server, 401 -> kAuthentication naming the
+// audience; both, and AADSTS500011 for the scope, name the SPN the URL needs on the tenant's
+// "Office 365 Exchange Online" service principal.
 std::unique_ptr<MailboxTransport> MakeEwsTransport(EwsOptions options, TokenProvider& tokens,
                                                    HttpTransport& http, Clock& clock);
 

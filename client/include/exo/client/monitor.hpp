@@ -46,6 +46,8 @@ struct MonitorOptions {
   int fetch_batch = 50;     // messages fetched (with MIME) and handed per round trip
   bool only_unread = true;  // mail already read when first seen is not handed over
   bool use_notifications = true;
+  // Called after every Step with the new status (status lines, metrics); on the Step's thread.
+  std::function<void(const MonitorStatus&)> on_status;
 };
 
 // Single-threaded: Step() does all work that is due at the clock's current time and returns when
@@ -65,6 +67,9 @@ class MailboxMonitor {
   void Stop();
   // A change was signalled (notification, or a test): the next Step syncs at once.
   void Wake();
+  // What the back-off was waiting for may have changed (a new configuration, a rotated secret):
+  // ends our own back-off (not one the server asked for) and it starts again from its floor.
+  void Retry();
   MonitorStatus status() const;
 
  private:

@@ -98,6 +98,10 @@ struct Tenant {
   std::vector<std::string> domains;  // the first is the initial domain
   std::vector<User> users;
   std::vector<Application> applications;
+  // Extra servicePrincipalNames of this tenant's "Office 365 Exchange Online" service principal:
+  // the on-premises EWS/autodiscover origins hybrid modern authentication registers there
+  // ("https://mail.contoso.com"), so a token can be issued with one of them as its audience.
+  std::vector<std::string> exchange_spns;
 };
 
 struct Settings {
@@ -150,6 +154,9 @@ class Directory {
   static const std::vector<Resource>& Resources();
   // By app id, identifier URI (case-insensitive, trailing slash ignored) or display name.
   static const Resource* FindResource(const std::string& name);
+  // FindResource, or Exchange Online when `name` is one of `tenant`'s extra Exchange SPNs (same
+  // matching rules): what a token request for that resource gets in this tenant.
+  static const Resource* FindResource(const Tenant& tenant, const std::string& name);
   static bool IsFirstPartyPublicClient(const std::string& client_id);
 
   // Administration, as Graph and the portal do it. Unknown tenant or app: kNotFound.
@@ -175,6 +182,11 @@ class Directory {
   Result<void> RevokeAppRole(const std::string& tenant_id, const std::string& app_id,
                              const std::string& resource, const std::string& role);
   Result<User> AddUser(const std::string& tenant_id, const nlohmann::json& spec);
+  // Replaces the extra servicePrincipalNames of the tenant's Exchange Online service principal
+  // (hybrid modern authentication: the on-premises URLs). Each must be an absolute http(s) URL;
+  // error (kConfiguration) otherwise and nothing changes; unknown tenant: kNotFound.
+  Result<void> SetExchangeServicePrincipalNames(const std::string& tenant_id,
+                                                const std::vector<std::string>& urls);
 
   // Generates a secret in the current Entra format (40 characters, "Q~" at position 4).
   std::string GenerateSecretText();

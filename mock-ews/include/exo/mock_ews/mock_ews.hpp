@@ -1,7 +1,7 @@
 // mock-ews: a local Exchange Online EWS endpoint (POST /EWS/Exchange.asmx) over the
 // protocol-neutral MailboxStore, with Exchange's app-only OAuth checks, running in-process on port
-// 0 on an injected clock. Tokens are trusted per tenant through that tenant's JWKS (in-process:
-// mock-aad's).
+// 0 on an injected clock; or, in a hybrid test, an on-premises Exchange Server. Tokens are trusted
+// per tenant through that tenant's JWKS (in-process: mock-aad's).
 #pragma once
 
 #include <cstdint>
@@ -13,10 +13,31 @@
 
 #include "exo/common/clock.hpp"
 #include "exo/common/result.hpp"
+#include "exo/mock_ews/exchange_admin.hpp"
 #include "exo/mock_ews/mailbox_store.hpp"
 #include "exo/mock_ews/throttling.hpp"
 
 namespace exo::mock_ews {
+
+// Which Exchange a MockEws plays.
+enum class Deployment {
+  kExchangeOnline,  // outlook.office365.com: tokens for https://outlook.office365.com
+  kExchangeServer,  // Exchange Server on-premises in a hybrid organization (OnPremisesOptions)
+};
+
+// Exchange Server on-premises with hybrid modern authentication (reference ews.md §4.3,
+// exchange-admin.md §4): Entra issues its tokens, for its own URL as the audience.
+struct OnPremisesOptions {
+  // The public origin clients and Entra know the server by, e.g. "https://mail.contoso.com":
+  // tokens must carry it as aud (an SPN of the tenant's Exchange Online service principal),
+  // autodiscover advertises <public_url>/EWS/Exchange.asmx, and the TLS certificate names its host.
+  std::string public_url;
+  // Whether app-only (client credentials) OAuth is configured on the server: the unsupported
+  // V1S2SAppOnly profile plus the partner application's AppOnlyPermissions. Out of the box it is
+  // not, and a valid full_access_as_app token gets 403 "The token contains not enough scope to
+  // make this call." (Garethp/php-ews#222).
+  bool app_only_oauth = false;
+};
 
 struct MockEwsOptions {
   std::string host = "127.0.0.1";
@@ -29,6 +50,8 @@ struct MockEwsOptions {
   std::size_t threads = 64;
   std::size_t journal_capacity = 2000;
   std::size_t max_body_bytes = 4 * 1024 * 1024;  // larger SOAP requests get 413
+  Deployment deployment = Deployment::kExchangeOnline;
+  OnPremisesOptions on_premises;  // read when deployment is kExchangeServer
 };
 
 // A tenant whose access tokens the server accepts. `jwks` is called on every token check, so key
@@ -92,9 +115,16 @@ class MockEws {
   // EWS throttling per app and impersonated mailbox (limits, forced answers, early retries); the
   // same object GET/PUT /_exo/throttling read and change.
   ThrottlingPolicy& throttling();
+  // Exchange Online's administration model over store(): recipients, access policies, RBAC for
+  // Applications, EWS settings and licences, enforced on EWS after their propagation delays
+  // (also GET /_exo/admin/state, GET/PUT /_exo/admin/propagation). Not enforced on-premises.
+  ExchangeAdmin& admin();
 
   // "https://127.0.0.1:41234" (no trailing slash).
   std::string base_url() const;
+  // The origin clients are told about: on-premises options.on_premises.public_url (no trailing
+  // slash), otherwise base_url().
+  std::string public_url() const;
   // base_url() + "/EWS/Exchange.asmx".
   std::string ews_url() const;
   // base_url() + "/autodiscover/autodiscover.svc" (SOAP Autodiscover; JSON and POX live beside it).
