@@ -217,6 +217,65 @@ TEST_F(MailboxClientTest, AutodiscoversTheEndpointWhenNoneIsConfigured) {
   EXPECT_EQ(HandedTimes(id), 1);
 }
 
+// Verifies the seed's propagation trap end to end: an ApplicationAccessPolicy that leaves the
+// monitored mailbox out starts refusing EWS only after its delay, and the monitor backs off with a
+// remedy naming the policy and the delay. The admin adds the mailbox to the group:
+// Test-ApplicationAccessPolicy says Granted at once while EWS still refuses; once the change has
+// propagated, the mail that arrived meanwhile is handed over exactly once.
+TEST_F(MailboxClientTest, AccessDeniedThenGrantedAfterPropagation) {
+  using mock_ews::AccessRight;
+  auto& admin = ews_->admin();
+  mock_ews::NewDistributionGroupParams group;
+  group.name = "EWS Allowed";
+  group.primary_smtp_address = "ews-allowed@contoso.com";
+  group.type = mock_ews::GroupType::kSecurity;
+  group.members = {kSender};
+  ASSERT_TRUE(admin.NewDistributionGroup(aad::test::kTenantId, group).has_value());
+  clock_.Advance(std::chrono::hours(2));  // the group itself has propagated
+  mock_ews::NewApplicationAccessPolicyParams policy;
+  policy.app_ids = {aad::test::kDaemonAppId};
+  policy.policy_scope_group_id = "ews-allowed@contoso.com";
+  policy.access_right = AccessRight::kRestrictAccess;
+  policy.description = "Restrict this app to members of EWS Allowed";
+  ASSERT_TRUE(admin.NewApplicationAccessPolicy(aad::test::kTenantId, policy).has_value());
+
+  WriteConfig();
+  Open();
+  const std::string before = Deliver("Before the policy reached EWS");
+  ASSERT_EQ(monitor_->Step().phase, MonitorStatus::Phase::kHealthy);  // not propagated yet
+  EXPECT_EQ(HandedTimes(before), 1);
+
+  clock_.Advance(std::chrono::minutes(66));
+  const std::string during = Deliver("While access is denied");
+  MonitorStatus s = monitor_->Step();
+  ASSERT_EQ(s.phase, MonitorStatus::Phase::kBackingOff);
+  ASSERT_TRUE(s.last_error.has_value());
+  EXPECT_EQ(s.last_error->category, ErrorCategory::kAuthorization);
+  EXPECT_THAT(s.last_error->remedy, HasSubstr("ApplicationAccessPolicy"));
+  EXPECT_THAT(s.last_error->remedy, HasSubstr("hour"));
+
+  ASSERT_TRUE(
+      admin.AddDistributionGroupMember(aad::test::kTenantId, {"ews-allowed@contoso.com", kMailbox})
+          .has_value());
+  auto test =
+      admin.TestApplicationAccessPolicy(aad::test::kTenantId, {kMailbox, aad::test::kDaemonAppId});
+  ASSERT_TRUE(test.has_value());
+  EXPECT_EQ(test->access_check_result, "Granted");  // the cmdlet sees the new configuration
+  clock_.Advance(std::chrono::minutes(10));
+  s = monitor_->Step();
+  EXPECT_EQ(s.phase, MonitorStatus::Phase::kBackingOff);  // EWS does not, yet
+  EXPECT_EQ(HandedTimes(during), 0);
+
+  clock_.Advance(std::chrono::minutes(60));
+  s = monitor_->Step();
+  ASSERT_EQ(s.phase, MonitorStatus::Phase::kHealthy)
+      << (s.last_error ? s.last_error->Describe() : "");
+  EXPECT_EQ(HandedTimes(during), 1);
+  EXPECT_EQ(HandedTimes(before), 1);
+  monitor_->Step();
+  EXPECT_EQ(HandedTimes(during), 1);
+}
+
 // Verifies a hybrid mailbox needs no special configuration: Exchange Online answers
 // ErrorNonExistentMailbox for the mail user, the client asks autodiscover, takes a token for the
 // on-premises audience and hands the mail over from the Exchange Server.
