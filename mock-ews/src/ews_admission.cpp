@@ -1,6 +1,7 @@
 #include "internal/ews_admission.hpp"
 
 #include "exo/mock_kit/journal.hpp"
+#include "internal/text_codec.hpp"
 
 namespace exo::mock_ews {
 
@@ -10,9 +11,9 @@ std::optional<SoapReply> AdmitToMailbox(ExchangeAdmin& admin, const EwsCaller& c
   request.organization_id = caller.tenant_id;
   request.app_id = caller.app_id;
   request.mailbox = mailbox.object_guid;
-  // TokenValidator lets only tokens with full_access_as_app this far, so the Entra grant is
-  // present; an RBAC-only app (no roles) would need the validator to defer to RBAC first.
-  request.roles = {"full_access_as_app"};
+  // The token's own roles: without full_access_as_app only an RBAC grant lets the validator pass
+  // it this far, and the model then serves the mailboxes that grant covers.
+  request.roles = caller.roles;
   const EwsAccessDecision decision = admin.AuthorizeEws(request);
   mock::Annotate("front_end", std::to_string(decision.front_end));
   if (decision.allowed()) {
@@ -29,6 +30,25 @@ std::optional<SoapReply> AdmitToMailbox(ExchangeAdmin& admin, const EwsCaller& c
   SoapReply reply;
   reply.status = 403;
   return reply;
+}
+
+bool HoldsEwsRbacGrant(const ExchangeAdmin& admin, const std::string& tenant_id,
+                       const std::string& app_id) {
+  if (app_id.empty()) return false;
+  auto sps = admin.GetServicePrincipal(tenant_id, app_id);
+  if (!sps) return false;
+  auto assignments = admin.GetManagementRoleAssignment(tenant_id);
+  if (!assignments) return false;
+  for (const ServicePrincipal& sp : *sps) {
+    if (!internal::AsciiIEquals(sp.app_id, app_id)) continue;  // the lookup also matches names
+    for (const ManagementRoleAssignment& a : *assignments) {
+      if (internal::AsciiIEquals(a.role, "Application EWS.AccessAsApp") &&
+          internal::AsciiIEquals(a.role_assignee_name, sp.object_id)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace exo::mock_ews

@@ -91,8 +91,8 @@ void TokenValidator::Trust(const std::string& tenant_id, KeySource jwks) {
   tenants_[LowerCopy(tenant_id)] = std::move(jwks);
 }
 
-std::optional<AuthFailure> TokenValidator::Check(const std::string& authorization,
-                                                 EwsCaller& caller) const {
+std::optional<AuthFailure> TokenValidator::Verify(const std::string& authorization,
+                                                  VerifiedToken& token) const {
   if (authorization.size() <= 7 || strncasecmp(authorization.c_str(), "Bearer ", 7) != 0) {
     AuthFailure f;
     f.www_authenticate = Challenge();  // no credentials: the bare challenge (RFC 6750 §3)
@@ -159,8 +159,26 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
     return Refuse(401, 2000004, "The tenant for realm '" + tid + "' does not exist.",
                   "invalid_tenant");
   }
+  token.tenant_id = tid;
+  token.claims = std::move(jwt->payload);
+  return std::nullopt;
+}
+
+std::optional<AuthFailure> TokenValidator::Check(const std::string& authorization,
+                                                 EwsCaller& caller,
+                                                 const RbacGrantLookup* rbac) const {
+  VerifiedToken token;
+  if (auto refused = Verify(authorization, token)) return refused;
+  const nlohmann::json& p = token.claims;
+  const std::string app_id = p.value("appid", p.value("azp", ""));
+  // Exchange Online honours RBAC for Applications without any Entra consent ("remove the Entra
+  // consent when you move to RBAC", application-rbac FAQ), so both permission refusals below give
+  // way to an RBAC grant; which mailboxes it covers is the admin model's call (AuthorizeEws).
   const bool has_roles = p.contains("roles") && p["roles"].is_array() && !p["roles"].empty();
-  if (!has_roles) {
+  const bool full_access = HasString(p, "roles", "full_access_as_app");
+  const bool rbac_grant =
+      !full_access && rbac && *rbac && !policy_.on_premises && (*rbac)(token.tenant_id, app_id);
+  if (!has_roles && !rbac_grant) {
     return Refuse(401, 2000008,
                   "The token contains no permissions, or permissions can not be understood.",
                   "invalid_grant");
@@ -168,14 +186,19 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
   // On-premises, an app-only token meets the server's OAuth profiles next: without app-only
   // OAuth configured even full_access_as_app is "not enough scope" (Garethp/php-ews#222: aud the
   // on-premises host, roles full_access_as_app, 403).
-  if (!HasString(p, "roles", "full_access_as_app") ||
-      (policy_.on_premises && !policy_.app_only_oauth)) {
+  if ((!full_access && !rbac_grant) || (policy_.on_premises && !policy_.app_only_oauth)) {
     return Refuse(403, 2000008, "The token contains not enough scope to make this call.",
                   "invalid_grant");
   }
-  caller.tenant_id = tid;
-  caller.app_id = p.value("appid", p.value("azp", ""));
+  caller.tenant_id = token.tenant_id;
+  caller.app_id = app_id;
   caller.app_only = true;
+  caller.roles.clear();
+  if (has_roles) {
+    for (const auto& r : p["roles"]) {
+      if (r.is_string()) caller.roles.push_back(r.get<std::string>());
+    }
+  }
   return std::nullopt;
 }
 

@@ -10,8 +10,10 @@
 #include "exo/common/tls.hpp"
 #include "exo/mock_kit/http_server.hpp"
 #include "exo/mock_kit/journal.hpp"
+#include "internal/admin_api.hpp"
 #include "internal/admin_control.hpp"
 #include "internal/autodiscover.hpp"
+#include "internal/ews_admission.hpp"
 #include "internal/ews_auth.hpp"
 #include "internal/ews_service.hpp"
 #include "internal/ews_streams.hpp"
@@ -257,7 +259,12 @@ bool MockEws::Impl::ScreenEwsRequest(const httplib::Request& req, httplib::Respo
 void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& res) {
   mock::Annotate("operation", "ews");
   EwsCaller caller;
-  if (auto refused = tokens.Check(req.get_header_value("Authorization"), caller)) {
+  const TokenValidator::RbacGrantLookup rbac = [this](const std::string& tid,
+                                                      const std::string& app) {
+    return HoldsEwsRbacGrant(admin, tid, app);
+  };
+  if (auto refused = tokens.Check(req.get_header_value("Authorization"), caller,
+                                  on_premises() ? nullptr : &rbac)) {
     // Exchange answers auth failures before any SOAP processing, with an empty body.
     res.status = refused->status;
     if (!refused->www_authenticate.empty()) {
@@ -359,6 +366,10 @@ Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& c
   m.server->Get(
       mock::AnyCasePath("/EWS/Exchange.asmx"),
       [&m](const httplib::Request& req, httplib::Response& res) { m.HandleEws(req, res); });
+  // Exchange Online PowerShell's REST transport; an on-premises server has none.
+  if (!m.on_premises()) {
+    RegisterAdminApi(*m.server, m.tokens, m.admin, m.store, clock, m.options.seed);
+  }
   if (auto started = m.server->Start(); !started) return std::unexpected(started.error());
   return std::unique_ptr<MockEws>(new MockEws(std::move(impl)));
 }

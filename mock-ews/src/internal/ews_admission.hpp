@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "exo/mock_ews/exchange_admin.hpp"
 #include "exo/mock_ews/mailbox_store.hpp"
@@ -15,5 +16,10 @@ namespace exo::mock_ews {
 // EwsDenial, "front_end").
 std::optional<SoapReply> AdmitToMailbox(ExchangeAdmin& admin, const EwsCaller& caller,
                                         const Mailbox& mailbox);
+
+// Whether the app's service principal holds an `Application EWS.AccessAsApp` assignment in the
+// newest configuration (any scope): the token check then leaves the decision to AdmitToMailbox.
+bool HoldsEwsRbacGrant(const ExchangeAdmin& admin, const std::string& tenant_id,
+                       const std::string& app_id);
 
 }  // namespace exo::mock_ews

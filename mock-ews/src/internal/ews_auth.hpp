@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "exo/common/clock.hpp"
 
@@ -20,6 +21,14 @@ struct EwsCaller {
   std::string tenant_id;  // lower-case
   std::string app_id;
   bool app_only = true;
+  std::vector<std::string> roles;  // the token's roles claim (Entra-granted app permissions)
+};
+
+// A token whose signature, lifetime, audience and issuer passed; what it may do is the caller's
+// to decide (EWS: Check; the admin API: its own role checks).
+struct VerifiedToken {
+  std::string tenant_id;  // lower-case, from the issuer
+  nlohmann::json claims;
 };
 
 // The refusal of a token: status 401 or 403, and the header values Exchange sends (empty body).
@@ -47,14 +56,25 @@ class TokenValidator {
   // The tenant's key set, given the kid the token names (so a cache can refetch on a rotation).
   using KeySource = std::function<nlohmann::json(const std::string& kid)>;
   void Trust(const std::string& tenant_id, KeySource jwks);
+  // Whether the app (tenant id, app id) holds an RBAC for Applications grant EWS honours
+  // (`Application EWS.AccessAsApp`); the admin model then decides per mailbox.
+  using RbacGrantLookup =
+      std::function<bool(const std::string& tenant_id, const std::string& app_id)>;
   // Checks an Authorization header value in Exchange's order: presence, structure, signature
-  // (RS256 by kid), lifetime (5 minutes skew), audience, issuer, permissions.
-  std::optional<AuthFailure> Check(const std::string& authorization, EwsCaller& caller) const;
+  // (RS256 by kid), lifetime (5 minutes skew), audience, issuer, permissions. With `rbac`, a
+  // token without full_access_as_app (or with no roles at all: an app moved to RBAC has its Entra
+  // consent removed) passes when the app holds an RBAC grant; autodiscover passes none, as RBAC
+  // application roles do not reach it.
+  std::optional<AuthFailure> Check(const std::string& authorization, EwsCaller& caller,
+                                   const RbacGrantLookup* rbac = nullptr) const;
+  // The same checks up to and including the issuer, without the EWS permission checks.
+  std::optional<AuthFailure> Verify(const std::string& authorization, VerifiedToken& token) const;
+  // A refusal with this server's challenge (401) and x-ms-diagnostics `code;reason;category`.
+  AuthFailure Refuse(int status, int code, const std::string& reason, const char* category) const;
 
  private:
   // The Bearer challenge this server sends (without error=).
   std::string Challenge() const;
-  AuthFailure Refuse(int status, int code, const std::string& reason, const char* category) const;
   bool AudienceAccepted(const std::string& aud) const;
 
   Clock& clock_;
