@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include "exo/common/log.hpp"
 
@@ -70,11 +71,17 @@ struct MailboxMonitor::State {
 
   // Applies the disposition to every handed message; kDisposed once it is done (or moot).
   Result<void> Dispose() {
+    // Messages whose id this server does not know (the mailbox moved to another server): the
+    // next sync gives them their new id, so they wait for it instead of failing the round.
+    std::set<std::string> stale;
     for (;;) {
-      auto handed = store.Messages(options.key, MessageState::kHanded, 64);
+      auto handed = store.Messages(options.key, MessageState::kHanded, 64 + stale.size());
       if (!handed) return std::unexpected(handed.error());
-      if (handed->empty()) return {};
+      std::size_t fresh = 0;
+      for (const MessageRecord& m : *handed) fresh += !stale.contains(m.idempotency_key);
+      if (fresh == 0) return {};
       for (const MessageRecord& m : *handed) {
+        if (stale.contains(m.idempotency_key)) continue;
         std::string new_id;
         Result<void> done;
         switch (options.disposition.kind) {
@@ -95,6 +102,11 @@ struct MailboxMonitor::State {
             }
             break;
           }
+        }
+        if (!done && done.error().code == "ErrorInvalidIdMalformed") {
+          (void)store.RecordFailure(options.key, m.idempotency_key, done.error().Describe());
+          stale.insert(m.idempotency_key);
+          continue;
         }
         if (!done && done.error().code != "ErrorItemNotFound") {
           (void)store.RecordFailure(options.key, m.idempotency_key, done.error().Describe());
@@ -136,7 +148,13 @@ struct MailboxMonitor::State {
       std::vector<MessageRecord> fresh;
       for (const FolderChange& c : page->changes) {
         if (c.kind != FolderChange::Kind::kCreated) continue;
-        if (options.only_unread && c.message.is_read) continue;
+        if (options.only_unread && c.message.is_read) {
+          // Mail already read when first seen is not ours to hand over; but one we know (a
+          // resync, a mailbox moved to another server) must get its current id all the same.
+          auto known = store.Find(options.key, IdempotencyKey(c.message));
+          if (!known) return std::unexpected(known.error());
+          if (!*known) continue;
+        }
         MessageRecord r;
         r.idempotency_key = IdempotencyKey(c.message);
         r.item_id = c.message.id;

@@ -156,6 +156,13 @@ SoapReply HandleSoap(const EwsContext& context, const EwsCaller& caller, const s
   const std::string_view name = Local(op.name());
   mock::Annotate("operation", "ews." + std::string(name));
   mock::Annotate("mailbox", mailbox->primary_smtp_address);
+  // A mailbox in the middle of a move between Exchange Online and on-premises answers nothing
+  // until the move completes; clients are expected to retry [infer: fault at the impersonation
+  // stage; text from Exchange's ErrorMailboxMoveInProgress description, responsecode.md].
+  if (context.moving && context.moving(mailbox->primary_smtp_address)) {
+    const std::string text = "Mailbox move in progress. Try again later.";
+    return Fault("ErrorMailboxMoveInProgress", text, text);
+  }
   // The admin's gates and policies need the target mailbox, so they come after impersonation
   // and before throttling (exchange-admin.md, modeling checklist 4).
   if (context.admin) {

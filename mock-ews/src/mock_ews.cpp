@@ -2,11 +2,14 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <regex>
+#include <set>
 #include <vector>
 
 #include "exo/common/random.hpp"
+#include "exo/common/text.hpp"
 #include "exo/common/tls.hpp"
 #include "exo/mock_kit/http_server.hpp"
 #include "exo/mock_kit/journal.hpp"
@@ -17,6 +20,7 @@
 #include "internal/ews_auth.hpp"
 #include "internal/ews_service.hpp"
 #include "internal/ews_streams.hpp"
+#include "internal/mailbox_move.hpp"
 #include "internal/throttling.hpp"
 
 namespace exo::mock_ews {
@@ -37,6 +41,9 @@ struct MockEws::Impl {
   // Its own seeded randomness, so admin changes do not shift the store's ids.
   SeededRandom admin_random{options.seed ^ 0x61646d696eULL};
   ExchangeAdmin admin{clock, admin_random, store};
+  // Primary SMTP addresses (lower-case) between BeginMailboxMove and CompleteMailboxMove.
+  std::mutex moves_mu;
+  std::set<std::string> moving;
 
   Impl(MockEwsOptions o, Clock& c, AdjustableClock* a)
       : options(std::move(o)),
@@ -55,6 +62,10 @@ struct MockEws::Impl {
     return p;
   }
   bool on_premises() const { return options.deployment == Deployment::kExchangeServer; }
+  bool IsMoving(const std::string& smtp) {
+    std::lock_guard lock(moves_mu);
+    return moving.contains(AsciiLower(smtp));
+  }
 
   void RegisterControlRoutes();
   void HandleEws(const httplib::Request& req, httplib::Response& res);
@@ -276,8 +287,10 @@ void MockEws::Impl::HandleEws(const httplib::Request& req, httplib::Response& re
   mock::Annotate("tenant", caller.tenant_id);
   mock::Annotate("client_id", caller.app_id);
   if (!ScreenEwsRequest(req, res, caller)) return;
-  SoapReply reply = HandleSoap(
-      EwsContext{store, clock, &throttling, on_premises() ? nullptr : &admin}, caller, req.body);
+  SoapReply reply =
+      HandleSoap(EwsContext{store, clock, &throttling, on_premises() ? nullptr : &admin,
+                            [this](const std::string& smtp) { return IsMoving(smtp); }},
+                 caller, req.body);
   res.status = reply.status;
   if (reply.body.empty() && !reply.stream) return;  // a bare refusal: no body, no Content-Type
   if (!reply.stream) {
@@ -400,6 +413,60 @@ Result<void> MockEws::SetAutodiscoverRedirect(const std::string& smtp,
 
 bool MockEws::ClearAutodiscoverRedirect(const std::string& smtp) {
   return impl_->autodiscover->Clear(smtp);
+}
+
+std::string MockEws::public_ews_url() const {
+  return impl_->on_premises() ? impl_->options.on_premises.public_url + "/EWS/Exchange.asmx"
+                              : ews_url();
+}
+
+Result<void> MockEws::BeginMailboxMove(const std::string& smtp) {
+  auto mailbox = impl_->store.ResolveMailbox(smtp);
+  if (!mailbox) return std::unexpected(mailbox.error());
+  std::lock_guard lock(impl_->moves_mu);
+  impl_->moving.insert(AsciiLower(mailbox->primary_smtp_address));
+  return {};
+}
+
+Result<void> MockEws::CompleteMailboxMove(const std::string& smtp, MockEws& target) {
+  if (&target == this) {
+    return Fail(ErrorCategory::kConfiguration, "MoveTargetIsSource",
+                "a mailbox cannot move to the server it is on");
+  }
+  auto mailbox = impl_->store.ResolveMailbox(smtp);
+  if (!mailbox) return std::unexpected(mailbox.error());
+  const std::string key = AsciiLower(mailbox->primary_smtp_address);
+  if (!impl_->IsMoving(key)) {
+    return Fail(ErrorCategory::kConfiguration, "NoMoveInProgress",
+                "no move of " + smtp + " was begun (BeginMailboxMove)");
+  }
+  // The target's mail user for the address gives way to the mailbox moving in.
+  if (!target.impl_->on_premises()) {
+    (void)target.admin().RemoveRecipient(mailbox->organization_id, key);
+  }
+  if (auto moved = MoveMailboxContents(impl_->store, *mailbox, target.store()); !moved) {
+    return moved;
+  }
+  (void)impl_->store.RemoveMailbox(key);
+  {
+    std::lock_guard lock(impl_->moves_mu);
+    impl_->moving.erase(key);
+  }
+  // Exchange Online keeps the moved-away user as a mail user pointing on-premises; one moving in
+  // replaces its mail user.
+  if (!impl_->on_premises()) {
+    NewMailUserParams user;
+    user.name = mailbox->alias;
+    user.display_name = mailbox->display_name;
+    user.primary_smtp_address = mailbox->primary_smtp_address;
+    user.external_email_address = "SMTP:" + mailbox->primary_smtp_address;
+    (void)impl_->admin.NewMailUser(mailbox->organization_id, user);
+  }
+  AutodiscoverRedirect home;
+  home.ews_url = target.public_ews_url();
+  (void)SetAutodiscoverRedirect(key, home);
+  target.ClearAutodiscoverRedirect(key);
+  return {};
 }
 ThrottlingPolicy& MockEws::throttling() { return impl_->throttling; }
 ExchangeAdmin& MockEws::admin() { return impl_->admin; }

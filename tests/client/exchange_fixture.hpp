@@ -133,12 +133,17 @@ class ExchangeTest : public ::testing::Test {
 
   // Delivers a message from alice to the monitored Inbox; returns its Message-ID.
   std::string Deliver(const std::string& subject, const std::string& to = kMailbox) {
+    return DeliverAt(*ews_, subject, to);
+  }
+  // The same on another server (the on-premises one).
+  std::string DeliverAt(mock_ews::MockEws& server, const std::string& subject,
+                        const std::string& to = kMailbox) {
     mock_ews::MessageDraft draft;
     draft.from.address = kSender;
     draft.to.push_back({"", to});
     draft.subject = subject;
     draft.body = "Body of " + subject;
-    auto item = ews_->store().DeliverToInbox(to, ews_->store().ComposeMime(draft));
+    auto item = server.store().DeliverToInbox(to, server.store().ComposeMime(draft));
     EXPECT_TRUE(item.has_value());
     return item ? item->fields.internet_message_id : std::string();
   }
@@ -150,6 +155,7 @@ class ExchangeTest : public ::testing::Test {
     mock_ews::MockEwsOptions options;
     options.ca_dir = ca_dir_->path();
     options.threads = 4;
+    options.seed = 2;  // its own ids: a GUID drawn here must not repeat one of Exchange Online's
     options.deployment = mock_ews::Deployment::kExchangeServer;
     options.on_premises.public_url = kOnPremOrigin;
     options.on_premises.app_only_oauth = app_only_oauth;

@@ -286,25 +286,61 @@ TEST_F(MailboxClientTest, HybridMailboxIsFollowedOnPremises) {
   MailboxClientOptions o;
   o.http = std::shared_ptr<HttpTransport>(routed_.get(), [](HttpTransport*) {});
   Open(o);
-  mock_ews::MessageDraft draft;
-  draft.from.address = kSender;
-  draft.to.push_back({"", kHybridUser});
-  draft.subject = "Invoice on-premises";
-  auto item = onprem_->store().DeliverToInbox(kHybridUser, onprem_->store().ComposeMime(draft));
-  ASSERT_TRUE(item.has_value());
+  const std::string id = DeliverAt(*onprem_, "Invoice on-premises", kHybridUser);
 
   const MonitorStatus s = monitor_->Step();
   ASSERT_EQ(s.phase, MonitorStatus::Phase::kHealthy)
       << (s.last_error ? s.last_error->Describe() : "");
-  EXPECT_EQ(HandedTimes(item->fields.internet_message_id), 1);
+  EXPECT_EQ(HandedTimes(id), 1);
   const TransportInfo info = client_->transport().Info();
   EXPECT_EQ(info.endpoint, kOnPremEws);
   EXPECT_FALSE(info.exchange_online);
-  auto read = onprem_->store().GetItem(item->id);
-  ASSERT_TRUE(read.has_value());
-  EXPECT_TRUE(read->is_read);
+  auto inbox =
+      onprem_->store().GetDistinguishedFolder(kHybridUser, mock_ews::DistinguishedFolder::kInbox);
+  ASSERT_TRUE(inbox.has_value());
+  EXPECT_EQ(inbox->unread_count, 0u);
   EXPECT_EQ(monitor_->Step().phase, MonitorStatus::Phase::kHealthy);
-  EXPECT_EQ(HandedTimes(item->fields.internet_message_id), 1);
+  EXPECT_EQ(HandedTimes(id), 1);
+}
+
+// Verifies a mailbox that moves from Exchange Online to the on-premises server mid-run: during the
+// move the monitor backs off (ErrorMailboxMoveInProgress is transient); afterwards Exchange Online
+// knows the user only as a mail user, autodiscover points on-premises, and the monitor follows
+// with no configuration change, handing over what it had not yet seen and nothing twice.
+TEST_F(MailboxClientTest, MailboxMovedOnPremisesMidRun) {
+  StartOnPremises(/*app_only_oauth=*/true);
+  WriteConfig();
+  MailboxClientOptions o;
+  o.http = std::shared_ptr<HttpTransport>(routed_.get(), [](HttpTransport*) {});
+  Open(o);
+  const std::string first = Deliver("Before the move");
+  ASSERT_EQ(monitor_->Step().phase, MonitorStatus::Phase::kHealthy);
+  const std::string second = Deliver("Arrived just before the move");
+
+  ASSERT_TRUE(ews_->BeginMailboxMove(kMailbox).has_value());
+  MonitorStatus s = monitor_->Step();
+  ASSERT_EQ(s.phase, MonitorStatus::Phase::kBackingOff);
+  ASSERT_TRUE(s.last_error.has_value());
+  EXPECT_EQ(s.last_error->code, "ErrorMailboxMoveInProgress");
+  EXPECT_EQ(s.last_error->category, ErrorCategory::kTransient);
+
+  auto moved = ews_->CompleteMailboxMove(kMailbox, *onprem_);
+  ASSERT_TRUE(moved.has_value()) << moved.error().Describe();
+  auto recipient = ews_->admin().GetRecipient(aad::test::kTenantId, kMailbox);
+  ASSERT_TRUE(recipient.has_value());
+  EXPECT_EQ(recipient->kind, mock_ews::RecipientKind::kMailUser);
+  const std::string third = DeliverAt(*onprem_, "After the move");
+
+  s = monitor_->Step();
+  ASSERT_EQ(s.phase, MonitorStatus::Phase::kHealthy)
+      << (s.last_error ? s.last_error->Describe() : "");
+  EXPECT_EQ(client_->transport().Info().endpoint, kOnPremEws);
+  EXPECT_EQ(HandedTimes(first), 1);
+  EXPECT_EQ(HandedTimes(second), 1);
+  EXPECT_EQ(HandedTimes(third), 1);
+  monitor_->Step();
+  EXPECT_EQ(handed_.size(), 3u);
+  for (const auto& [key, times] : handed_) EXPECT_EQ(times, 1) << key;
 }
 
 // Verifies an Exchange Server that refuses app-only tokens is diagnosed as such, naming the

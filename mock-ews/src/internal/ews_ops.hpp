@@ -2,6 +2,8 @@
 // by all of them, and one handler per operation (each in the ews_ops_*.cpp of its family).
 #pragma once
 
+#include <functional>
+
 #include <pugixml.hpp>
 #include <set>
 #include <string>
@@ -26,6 +28,8 @@ struct EwsContext {
   // Exchange Online's admin model: EWS gates, licences, access policies, RBAC (null: none, as on
   // an on-premises server).
   ExchangeAdmin* admin = nullptr;
+  // True while the mailbox (primary SMTP address) is being moved to another server (hybrid).
+  std::function<bool(const std::string&)> moving = {};
 };
 
 // One authenticated, impersonated request.

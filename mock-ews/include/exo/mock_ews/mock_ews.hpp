@@ -110,6 +110,20 @@ class MockEws {
   // Removes the redirect for `smtp`; false if there was none.
   bool ClearAutodiscoverRedirect(const std::string& smtp);
 
+  // A hybrid mailbox move between this server and `target` (Exchange Online and an Exchange
+  // Server, either way), in the two phases a migration batch shows clients. BeginMailboxMove:
+  // from now EWS answers ErrorMailboxMoveInProgress for the mailbox here. CompleteMailboxMove:
+  // its folders and messages (MIME, read state) move to `target` with the same addresses and
+  // mailbox GUID; here it is gone (Exchange Online keeps a mail user for it), and autodiscover on
+  // both servers points at its new home. Errors: kNonExistentMailbox; kConfiguration
+  // "NoMoveInProgress" (Complete without Begin) or "MoveTargetIsSource"; the target's
+  // CreateMailbox errors (nothing changes here then).
+  Result<void> BeginMailboxMove(const std::string& smtp);
+  Result<void> CompleteMailboxMove(const std::string& smtp, MockEws& target);
+  // The address of this server's EWS as its clients know it: on-premises the public URL's, else
+  // ews_url().
+  std::string public_ews_url() const;
+
   // The mailbox model, for in-process setup and assertions.
   MailboxStore& store();
   // EWS throttling per app and impersonated mailbox (limits, forced answers, early retries); the
