@@ -9,7 +9,9 @@ export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
 # Only CI forces the warning policy; a developer's own setting in the cache is left alone, so
 # switching between this script and a manual build does not rebuild everything.
 options=()
-[[ ${CI:-} == true ]] && options+=(-DEXO_WERROR=ON)
+# CI also drops debug info: at the same -O2 (so the same warnings) it halves compile time (the
+# heaviest file: 109 s -> 47 s), which keeps a cold CI run inside its time budget.
+[[ ${CI:-} == true ]] && options+=(-DEXO_WERROR=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG")
 if [[ ! -f $build/CMakeCache.txt ]]; then
   generator=()
   command -v ninja >/dev/null && generator=(-G Ninja)
