@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, starts the harness (exo-harness: mock-aad and
-# mock-ews on one clock; the scenario suite joins as it lands), proves it serves, and prints its
-# endpoints.
-# Keeps serving until Ctrl-C; with --once it stops after the check (what CI-style use wants).
+# The main job: installs what is missing, builds, and runs the scenario suite end to end
+# (scenarios/library: the real client against mock-aad and mock-ews on simulated time), writing
+# its JUnit report and transcripts under build/reports/; the exit code is the suite's.
+#   scripts/run.sh [exo-scenario options]   e.g. --filter hybrid, --seed 7
+#   scripts/run.sh --serve [--once]         instead: start exo-harness, self-check, print its
+#                                           endpoints, serve until Ctrl-C (--once: stop after
+#                                           the check)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${EXO_BUILD_DIR:-$repo/build}
-once=0
-[[ ${1:-} == --once ]] && once=1
+serve=0 once=0
+if [[ ${1:-} == --serve ]]; then
+  serve=1
+  shift
+  [[ ${1:-} == --once ]] && once=1
+fi
 
 "$repo/scripts/install-deps.sh"
 "$repo/scripts/build.sh"
+
+if ((!serve)); then
+  reports=$build/reports
+  rm -rf "$reports/transcripts"
+  mkdir -p "$reports"
+  status=0
+  (cd "$repo" && "$build/bin/exo-scenario" run -j "$(nproc)" -k --junit "$reports/scenarios.xml" \
+    --transcript "$reports/transcripts" "$@" scenarios/library) || status=$?
+  echo
+  echo "JUnit report: $reports/scenarios.xml"
+  echo "Transcripts:  $reports/transcripts/ (one per scenario, on simulated time)"
+  exit $status
+fi
 
 state=$(mktemp -d -t exoharness-XXXXXX)
 ready=$state/ready.json
