@@ -7,4 +7,6 @@ build=${EXO_BUILD_DIR:-$repo/build}
 "$repo/scripts/install-deps.sh"
 "$repo/scripts/build.sh"
 cd "$build"
+# mock-aad's RSA signing keys, made once for the hundreds of test processes that start it.
+export EXO_SIGNING_KEY_POOL=$build/test-key-pool
 ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"

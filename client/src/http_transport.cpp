@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <map>
@@ -191,7 +192,22 @@ class HttplibTransport final : public HttpTransport {
       };
     }
     httplib::Client* raw = client.get();
-    if (cancel != nullptr) cancel->OnCancel([raw] { raw->stop(); });
+    // Client::stop() only reaches a socket that exists: a cancel that comes while the connection
+    // is being made would be lost, and the exchange would wait for its read timeout. So a new
+    // socket is shut at once when the exchange is already cancelled, and nothing starts at all
+    // when it was cancelled before.
+    client->set_socket_options([cancel](socket_t sock) {
+      if (cancel != nullptr && cancel->cancelled()) ::shutdown(sock, SHUT_RDWR);
+    });
+    if (cancel != nullptr) {
+      cancel->OnCancel([raw] { raw->stop(); });
+      if (cancel->cancelled()) {
+        cancel->Clear();
+        Give(url->origin, std::move(client));
+        HttpResponse stopped;
+        return stopped;
+      }
+    }
     httplib::Result res = client->send(req);
     if (cancel != nullptr) cancel->Clear();
     if (!res) {

@@ -1,5 +1,7 @@
 #include "internal/signing_keys.hpp"
 
+#include <cstdlib>
+
 #include "exo/common/base64.hpp"
 #include "exo/common/clock.hpp"
 #include "exo/common/file.hpp"
@@ -19,13 +21,41 @@ Result<SigningKey> MakeKey() {
   return SigningKey{Base64UrlEncode(cert->Sha1Thumbprint()), *key, *cert};
 }
 
+Result<SigningKey> ReadKey(const std::filesystem::path& path) {
+  auto text = ReadFile(path);
+  if (!text) return std::unexpected(text.error());
+  auto key = crypto::PrivateKey::FromPem(*text);
+  if (!key) return std::unexpected(key.error());
+  auto cert = crypto::Certificate::FromPem(*text);
+  if (!cert) return std::unexpected(cert.error());
+  return SigningKey{Base64UrlEncode(cert->Sha1Thumbprint()), *key, *cert};
+}
+
+// The index-th key of EXO_SIGNING_KEY_POOL (a directory) when the environment names one, made and
+// stored there when missing. A 2048-bit RSA key costs up to a second of CPU, and a test suite
+// starts mock-aad in hundreds of processes; the pool makes that once per index. Files are
+// written atomically, so a process reads a complete key or makes its own.
+Result<SigningKey> MakeOrShareKey(std::size_t index) {
+  const char* pool_dir = std::getenv("EXO_SIGNING_KEY_POOL");
+  if (pool_dir == nullptr || *pool_dir == '\0') return MakeKey();
+  const std::filesystem::path path =
+      std::filesystem::path(pool_dir) / ("signing-key-" + std::to_string(index + 1) + ".pem");
+  if (auto shared = ReadKey(path)) return shared;
+  auto k = MakeKey();
+  if (!k) return k;
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  (void)WriteFileAtomically(path, k->key.ToPem() + k->certificate.ToPem(), 0600);
+  return k;
+}
+
 // Generated keys are shared by every key set of the process, in order.
 Result<SigningKey> PooledKey(std::size_t index) {
   static std::mutex mu;
   static std::vector<SigningKey> pool;
   std::lock_guard lock(mu);
   while (pool.size() <= index) {
-    auto k = MakeKey();
+    auto k = MakeOrShareKey(pool.size());
     if (!k) return k;
     pool.push_back(*k);
   }
@@ -36,11 +66,7 @@ Result<SigningKey> PooledKey(std::size_t index) {
 Result<SigningKey> CachedKey(std::size_t index, const std::filesystem::path& dir) {
   if (dir.empty()) return PooledKey(index);
   const auto path = dir / ("signing-key-" + std::to_string(index + 1) + ".pem");
-  if (auto text = ReadFile(path)) {
-    auto key = crypto::PrivateKey::FromPem(*text);
-    auto cert = crypto::Certificate::FromPem(*text);
-    if (key && cert) return SigningKey{Base64UrlEncode(cert->Sha1Thumbprint()), *key, *cert};
-  }
+  if (auto cached = ReadKey(path)) return cached;
   auto k = PooledKey(index);
   if (!k) return k;
   std::error_code ec;
@@ -53,8 +79,8 @@ Result<SigningKey> CachedKey(std::size_t index, const std::filesystem::path& dir
 
 }  // namespace
 
-Result<std::unique_ptr<SigningKeySet>> SigningKeySet::Create(std::size_t count,
-                                                            const std::filesystem::path& cache_dir) {
+Result<std::unique_ptr<SigningKeySet>> SigningKeySet::Create(
+    std::size_t count, const std::filesystem::path& cache_dir) {
   auto set = std::make_unique<SigningKeySet>();
   for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i) {
     auto k = CachedKey(i, cache_dir);

@@ -291,6 +291,12 @@ TEST_F(TokenProviderTest, CertificateAssertion) {
 
 class TokenProviderAadTest : public aad::test::AadTest {
  protected:
+  // The client first: a server stopping while a kept-alive connection is open waits for it.
+  void TearDown() override {
+    provider_.reset();
+    http_.reset();
+    aad::test::AadTest::TearDown();
+  }
   Result<AccessToken> Get(const std::string& app, const std::string& secret) {
     HttpOptions h;
     h.ca_bundle = aad_->ca_file();

@@ -13,6 +13,8 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -26,6 +28,7 @@
 #include "exo/common/base64.hpp"
 #include "exo/common/clock.hpp"
 #include "exo/common/crypto.hpp"
+#include "exo/common/file.hpp"
 #include "exo/common/random.hpp"
 #include "exo/common/time_format.hpp"
 #include "exo/mock_aad/directory.hpp"
@@ -114,13 +117,31 @@ struct TestCredential {
   }
 };
 
-// Generated once per process: RSA key generation is the slowest thing these tests do.
+// The i-th test key: from EXO_SIGNING_KEY_POOL when scripts/test.sh shares one (made there by the
+// first process that needs it, written atomically), else generated.
+inline Result<crypto::PrivateKey> TestKey(int i) {
+  const char* pool = std::getenv("EXO_SIGNING_KEY_POOL");
+  if (pool == nullptr || *pool == '\0') return crypto::PrivateKey::GenerateRsa(2048);
+  const auto path = std::filesystem::path(pool) / ("test-credential-" + std::to_string(i) + ".pem");
+  if (auto text = ReadFile(path)) {
+    if (auto key = crypto::PrivateKey::FromPem(*text)) return key;
+  }
+  auto key = crypto::PrivateKey::GenerateRsa(2048);
+  if (!key) return key;
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  (void)WriteFileAtomically(path, key->ToPem(), 0600);
+  return key;
+}
+
+// Made once per process (and shared across processes when the pool is set): RSA key generation
+// is the slowest thing these tests do.
 inline const TestCredential& MakeCredential(int index) {
   static const std::vector<TestCredential> creds = [] {
     std::vector<TestCredential> out;
     const SystemTime start = SimulatedClock::DefaultStart();
     for (int i = 0; i < 2; ++i) {
-      auto key = crypto::PrivateKey::GenerateRsa(2048);
+      auto key = TestKey(i);
       EXPECT_TRUE(key.has_value());
       auto cert = crypto::Certificate::SelfSigned(*key, "daemon-" + std::to_string(i),
                                                   start - std::chrono::hours(24 * 30),
