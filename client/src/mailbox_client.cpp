@@ -19,6 +19,8 @@
 #include "exo/common/crypto.hpp"
 #include "exo/common/file.hpp"
 #include "exo/common/log.hpp"
+#include "exo/common/text.hpp"
+#include "internal/ews_xml.hpp"
 
 namespace exo::client {
 
@@ -26,29 +28,12 @@ namespace {
 
 constexpr const char* kExchangeOnlineEws = "https://outlook.office365.com/EWS/Exchange.asmx";
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // "https://host[:port]" of an absolute URL.
 std::string Origin(const std::string& url) {
   const auto scheme = url.find("://");
   if (scheme == std::string::npos) return url;
   const auto path = url.find('/', scheme + 3);
   return path == std::string::npos ? url : url.substr(0, path);
-}
-
-// Exchange Online's audiences in the public and national clouds; anything else is a server of
-// the customer's own (Exchange Server on-premises).
-bool IsExchangeOnlineScope(const std::string& scope) {
-  const std::string s = Lower(scope);
-  for (const char* host : {"https://outlook.office365.com", "https://outlook.office365.us",
-                           "https://outlook.office.de", "https://partner.outlook.cn",
-                           "00000002-0000-0ff1-ce00-000000000000"}) {
-    if (s.starts_with(host)) return true;
-  }
-  return false;
 }
 
 // Where the mailbox is served, and with which token.
@@ -62,8 +47,8 @@ struct Endpoint {
 
 Endpoint MakeEndpoint(std::string url, std::string scope, bool discovered) {
   Endpoint e;
-  e.exchange_online = IsExchangeOnlineScope(scope);
-  e.tag = HexEncode(crypto::Sha256(Lower(url))).substr(0, 8);
+  e.exchange_online = ews::IsExchangeOnlineScope(scope);
+  e.tag = HexEncode(crypto::Sha256(AsciiLower(url))).substr(0, 8);
   e.url = std::move(url);
   e.scope = std::move(scope);
   e.discovered = discovered;
@@ -292,7 +277,7 @@ class RoutedTransport final : public MailboxTransport {
     }
     // A configured server that speaks for Exchange Online (a national cloud, the harness) gets
     // the configured Exchange Online scope; an on-premises one is configured with its own scope.
-    if (IsExchangeOnlineScope(c.scope)) {
+    if (ews::IsExchangeOnlineScope(c.scope)) {
       const std::string origin = o.base_url;
       o.exchange_online_hosts.push_back(origin.substr(origin.find("://") + 3));
       o.exchange_online_scope = c.scope;
@@ -390,7 +375,7 @@ class RoutedTransport final : public MailboxTransport {
       e.remedy += " Autodiscover found no other server either: " + found.error().message;
       return std::unexpected(e);
     }
-    if (Lower(found->url) == Lower((*in)->endpoint.url)) return r;
+    if (AsciiLower(found->url) == AsciiLower((*in)->endpoint.url)) return r;
     auto moved = Install(c, (*in)->wiring, *found);
     return call(*moved);
   }
@@ -482,7 +467,7 @@ Result<std::shared_ptr<MailboxMonitor>> MailboxClient::MakeMonitor(MessageHandle
     if (!store) return std::unexpected(store.error());
     s.store = std::move(*store);
   }
-  base.key = FolderKey{Lower(s.config.mailbox), s.config.folder};
+  base.key = FolderKey{AsciiLower(s.config.mailbox), s.config.folder};
   base.disposition = s.config.disposition;
   if (base.owner.empty()) {
     base.owner = s.options.owner.empty() ? DefaultOwner(s.config) : s.options.owner;
