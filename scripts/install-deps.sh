@@ -8,6 +8,7 @@ packages=(
   libssl-dev libcpp-httplib-dev nlohmann-json3-dev libpugixml-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libxml2-utils python3 python3-msal python3-exchangelib
+  chromium fonts-liberation  # the scenario report's screenshot test renders it headless
 )
 # Node.js 20 or newer for the npm interop clients (msal-node 7 needs it). Debian 12's own nodejs
 # is 18, so it is installed only when no node is present at all.

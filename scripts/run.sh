@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, and runs the scenario suite end to end
 # (scenarios/library: the real client against mock-aad and mock-ews on simulated time), writing
-# its JUnit report and transcripts under build/reports/; the exit code is the suite's.
+# its HTML report, JUnit report and transcripts under build/reports/; the exit code is the suite's.
 #   scripts/run.sh [exo-scenario options]   e.g. --filter hybrid, --seed 7
 #   scripts/run.sh --serve [--once]         instead: start exo-harness, self-check, print its
 #                                           endpoints, serve until Ctrl-C (--once: stop after
@@ -25,8 +25,11 @@ if ((!serve)); then
   mkdir -p "$reports"
   status=0
   (cd "$repo" && "$build/bin/exo-scenario" run -j "$(nproc)" -k --junit "$reports/scenarios.xml" \
-    --transcript "$reports/transcripts" "$@" scenarios/library) || status=$?
+    --report "$reports/scenarios.html" --transcript "$reports/transcripts" \
+    --golden scenarios/golden "$@" scenarios/library) ||
+    status=$?
   echo
+  echo "HTML report:  $reports/scenarios.html (a timeline picture per scenario; open it in a browser)"
   echo "JUnit report: $reports/scenarios.xml"
   echo "Transcripts:  $reports/transcripts/ (one per scenario, on simulated time)"
   exit $status

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "exo/common/base64.hpp"
@@ -164,6 +165,57 @@ MessageHandler DirectoryHandler(std::filesystem::path directory) {
         WriteFileAtomically(directory / EmlFileName(h.idempotency_key), h.message.mime, 0600);
     if (!written) return std::unexpected(HandlerError(written.error().message));
     return {};
+  };
+}
+
+Result<std::shared_ptr<EventLog>> EventLog::Open(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Fail(ErrorCategory::kConfiguration, "Usage",
+                "cannot open --events " + file.string() + ": " + std::strerror(errno));
+  }
+  return std::shared_ptr<EventLog>(new EventLog(fd));
+}
+
+EventLog::~EventLog() { ::close(fd_); }
+
+void EventLog::WriteLine(const std::string& line) {
+  // One write per line on an O_APPEND descriptor: a reader never sees half a line from us, and
+  // the line is the kernel's as soon as it happened (no user-space buffer to flush).
+  WriteAll(fd_, line + "\n");
+}
+
+void EventLog::Handed(const HandledMessage& h) {
+  const nlohmann::json j = {{"event", "handed"},
+                            {"key", h.idempotency_key},
+                            {"subject", h.message.subject},
+                            {"internetMessageId", h.message.internet_message_id}};
+  std::lock_guard lock(mu_);
+  WriteLine(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void EventLog::Status(std::string_view phase, const MonitorStatus& s) {
+  nlohmann::json error = nullptr;
+  if (s.last_error) {
+    error = {{"code", s.last_error->code},
+             {"category", ToString(s.last_error->category)},
+             {"message", s.last_error->message},
+             {"remedy", s.last_error->remedy}};
+  }
+  const nlohmann::json j = {
+      {"event", "status"}, {"phase", phase}, {"error", error}, {"handed", s.handed}};
+  const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::lock_guard lock(mu_);
+  if (last_status_ == line) return;
+  last_status_ = line;
+  WriteLine(line);
+}
+
+MessageHandler WithEvents(MessageHandler inner, std::shared_ptr<EventLog> events) {
+  return [inner = std::move(inner), events = std::move(events)](const HandledMessage& h) {
+    Result<void> accepted = inner(h);
+    if (accepted) events->Handed(h);
+    return accepted;
   };
 }
 

@@ -4,7 +4,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "exo/client/monitor.hpp"
 
@@ -19,6 +23,35 @@ MessageHandler ExecHandler(std::string command, std::string mailbox, std::chrono
 // Writes each message to `directory`/<name>.eml atomically (temporary file, fsync, rename), the
 // name derived from the idempotency key, so handing a message twice rewrites the same file.
 MessageHandler DirectoryHandler(std::filesystem::path directory);
+
+// --events FILE: what the monitor does, as JSON lines appended to FILE and written out as they
+// happen, for a runner that watches a client from outside (docs/client.md, "Running under
+// exo-scenario out of process"). Thread-safe.
+class EventLog {
+ public:
+  // Opens (creates) FILE for appending. Error (kConfiguration): it cannot be opened.
+  static Result<std::shared_ptr<EventLog>> Open(const std::filesystem::path& file);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // {"event":"handed","key","subject","internetMessageId"}: the application accepted it.
+  void Handed(const HandledMessage& h);
+  // {"event":"status","phase","error":{"code","category","message","remedy"}|null,"handed"}, when
+  // the phase, the error or the count differs from the last status written.
+  void Status(std::string_view phase, const MonitorStatus& s);
+
+ private:
+  explicit EventLog(int fd) : fd_(fd) {}
+  void WriteLine(const std::string& line);
+
+  int fd_;
+  std::mutex mu_;
+  std::optional<std::string> last_status_;
+};
+
+// `inner`, then a "handed" event for each message it accepted.
+MessageHandler WithEvents(MessageHandler inner, std::shared_ptr<EventLog> events);
 
 // The file name DirectoryHandler uses for a key: readable characters kept, the rest replaced,
 // plus a hash so distinct keys never collide.

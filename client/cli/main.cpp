@@ -11,7 +11,9 @@
 #include <mutex>
 #include <thread>
 
+#include "exo/client/cassette.hpp"
 #include "exo/client/config.hpp"
+#include "exo/client/control_clock.hpp"
 #include "exo/client/doctor.hpp"
 #include "exo/client/mailbox_client.hpp"
 #include "exo/client/secret_box.hpp"
@@ -170,10 +172,51 @@ int RotateKey(const std::string& config, const std::string& old_key_file,
   return kOk;
 }
 
-int Doctor(const std::string& config, bool json) {
+// What a cassette notes besides the exchanges: the configuration's keys that are no secret and no
+// local path, so `exo-scenario replay` can configure a client as this one was.
+RecordOptions RecordContext(const std::string& config, const std::string& command, bool all,
+                            int poll_seconds = 0) {
+  RecordOptions options;
+  options.context["command"] = command;
+  if (command != "doctor") options.context["onlyUnread"] = all ? "false" : "true";
+  if (poll_seconds > 0) options.context["pollIntervalSeconds"] = std::to_string(poll_seconds);
+  for (const char* key :
+       {"EmailIntegrationIdApp", "EmailIntegrationTenantId", "EmailIntegrationWebmailDefault",
+        "EmailIntegrationMailbox", "EmailIntegrationFolder", "EmailIntegrationDisposition",
+        "EmailIntegrationTransport", "EmailIntegrationAuthority", "EmailIntegrationEwsUrl",
+        "EmailIntegrationAutodiscoverUrl"}) {
+    auto value = GetConfigValue(config, key);
+    if (value && *value && !(*value)->empty()) options.context[key] = **value;
+  }
+  return options;
+}
+
+// The HTTPS transport the client would make for itself, recording into `cassette`.
+Result<std::shared_ptr<HttpTransport>> Recording(const std::string& cassette,
+                                                 const std::optional<std::filesystem::path>& ca,
+                                                 const Clock& clock, RecordOptions context) {
+  HttpOptions h;
+  h.ca_bundle = ca;
+  auto recorder = RecordTo(MakeHttpTransport(h), clock, cassette, std::move(context));
+  if (!recorder) return std::unexpected(recorder.error());
+  std::cerr << "exo-mailbox: recording to " << cassette
+            << " (secrets and tokens scrubbed; mail contents kept)\n";
+  return std::shared_ptr<HttpTransport>(*recorder);
+}
+
+int Doctor(const std::string& config, bool json, const std::string& record) {
   RealClock clock;
   SecureRandom random;
-  const DoctorReport report = RunDoctor(config, clock, random);
+  DoctorOptions options;
+  if (!record.empty()) {
+    // A configuration that does not load is the doctor's first finding; record without its CA.
+    auto loaded = LoadClientConfig(config);
+    auto http = Recording(record, loaded ? loaded->ca_bundle : std::nullopt, clock,
+                          RecordContext(config, "doctor", false));
+    if (!http) return Report(http.error());
+    options.http = *http;
+  }
+  const DoctorReport report = RunDoctor(config, clock, random, options);
   if (json) {
     std::cout << report.ToJson().dump(2) << "\n";
   } else {
@@ -183,7 +226,8 @@ int Doctor(const std::string& config, bool json) {
 }
 
 struct MonitorArgs {
-  std::string config, exec, out_dir, state_file;
+  std::string config, exec, out_dir, state_file, record;
+  std::string clock_url, events;  // out of process under exo-scenario (docs/client.md)
   int exec_timeout = 300;
   int poll_seconds = 60;
   int status_seconds = 60;
@@ -236,10 +280,37 @@ int Monitor(const MonitorArgs& a, bool once) {
     }
     handler = cli::DirectoryHandler(a.out_dir);
   }
-  RealClock clock;
+  std::shared_ptr<cli::EventLog> events;
+  if (!a.events.empty()) {
+    auto opened = cli::EventLog::Open(a.events);
+    if (!opened) return Report(opened.error());
+    events = *opened;
+    handler = cli::WithEvents(std::move(handler), events);
+  }
+  // --clock-url: the whole client (tokens, back-off, polling, the config watcher) runs on the
+  // harness's clock instead of this machine's.
+  RealClock real_clock;
+  std::unique_ptr<ControlClock> harness_clock;
+  if (!a.clock_url.empty()) {
+    ControlClockOptions clock_options;
+    clock_options.control_url = a.clock_url;
+    clock_options.ca_bundle = config->ca_bundle;
+    auto connected = ControlClock::Connect(std::move(clock_options));
+    if (!connected) return Report(connected.error());
+    harness_clock = std::move(*connected);
+  }
+  Clock& clock = harness_clock ? static_cast<Clock&>(*harness_clock) : real_clock;
   SecureRandom random;
   MailboxClientOptions options;
   options.state_file = a.state_file;
+  if (!a.record.empty()) {
+    // A CaBundle changed while running is not picked up by this transport (a restart is).
+    auto http = Recording(a.record, config->ca_bundle, clock,
+                          RecordContext(a.config, once ? "fetch" : "monitor", a.all,
+                                        once ? 0 : std::max(1, a.poll_seconds)));
+    if (!http) return Report(http.error());
+    options.http = *http;
+  }
   auto client = MailboxClient::Open(*config, clock, random, options);
   if (!client) return Report(client.error());
 
@@ -251,6 +322,7 @@ int Monitor(const MonitorArgs& a, bool once) {
   base.use_notifications = !a.no_notifications && !once;
   base.only_unread = !a.all;
   base.on_status = [&](const MonitorStatus& s) {
+    if (events) events->Status(PhaseName(s.phase), s);
     // A line when something changed, and a heartbeat every status interval.
     const std::string line = StatusLine(s);
     const auto now = clock.Monotonic();
@@ -287,7 +359,13 @@ int Monitor(const MonitorArgs& a, bool once) {
               << ": stopping after the current message\n";
     (*monitor)->Stop();
   });
-  (*monitor)->Run();
+  if (events) events->Status(PhaseName(MonitorStatus::Phase::kStarting), MonitorStatus{});
+  {
+    // The monitor's waits are the ones a runner watches to know the client is idle.
+    ControlClock::ScopedWaitLabel label("monitor");
+    (*monitor)->Run();
+  }
+  if (events) events->Status(PhaseName(MonitorStatus::Phase::kStopped), (*monitor)->status());
   stopping = true;
   ::kill(::getpid(), SIGTERM);  // ends the signal thread's wait if no signal came
   signals.join();
@@ -314,6 +392,10 @@ int main(int argc, char** argv) {
       "doctor", "check every link from the configuration to the folder, keyed to the setup steps");
   doctor->add_option("--config,-c", config, "the .config file")->required();
   doctor->add_flag("--json", json, "machine-readable report");
+  std::string doctor_record;
+  doctor->add_option(
+      "--record", doctor_record,
+      "record the HTTP exchanges into this cassette (secrets scrubbed; docs/client.md)");
   doctor->footer("Exit code: the number of failed checks (0: all good).");
 
   std::string key_file, old_key_file;
@@ -353,6 +435,16 @@ int main(int argc, char** argv) {
     cmd->add_option("--state", margs.state_file,
                     "the checkpoint database (default: EmailIntegrationStateDir/exo-mailbox.db)");
     cmd->add_flag("--all", margs.all, "hand over messages that are already read, too");
+    cmd->add_option(
+        "--record", margs.record,
+        "record the HTTP exchanges into this cassette, rewritten after each one: "
+        "secrets and tokens scrubbed, mail contents kept (exo-scenario replay plays it)");
+    cmd->add_option("--clock-url", margs.clock_url,
+                    "run on this harness's simulated clock: its control URL (the ready file's "
+                    "\"control\", e.g. https://127.0.0.1:PORT/_exo), trusted with the CaBundle");
+    cmd->add_option("--events", margs.events,
+                    "append JSON lines here as things happen: handed messages and status "
+                    "changes (docs/client.md)");
     cmd->footer(kExitCodes);
   };
   auto* monitor = app.add_subcommand(
@@ -377,7 +469,7 @@ int main(int argc, char** argv) {
     std::cerr << "exo-mailbox: unknown --log-level " << log_level << "\n";
     return kUsage;
   }
-  if (*doctor) return Doctor(config, json);
+  if (*doctor) return Doctor(config, json, doctor_record);
   if (*protect) return ProtectSecret(key_file, new_key, config);
   if (*rotate) return RotateKey(config, old_key_file, key_file, new_key);
   if ((*monitor || *fetch) && margs.exec.empty() && margs.out_dir.empty()) {

@@ -21,7 +21,8 @@ constexpr Known kKnown[] = {
      "restart"},
     {7000215, ErrorCategory::kAuthentication,
      "the client secret is wrong: copy the secret's Value, not its Secret ID (seed step 3.2), "
-     "protect it and update EmailIntegrationClientSecret"},
+     "protect it and update EmailIntegrationClientSecret; a secret created only minutes ago may "
+     "not have reached every Entra ID server yet: wait a few minutes before replacing it"},
     {7000216, ErrorCategory::kConfiguration,
      "no client secret or certificate was sent: set EmailIntegrationClientSecret (seed step 3)"},
     {700016, ErrorCategory::kConfiguration,

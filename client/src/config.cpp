@@ -219,9 +219,10 @@ Result<ClientConfig> ParseClientConfig(std::string_view xml, const std::filesyst
   } else if (transport == "auto") {
     c.transport = TransportKind::kAuto;
   } else {
-    return std::unexpected(ConfigError("EmailIntegrationTransport",
-                                       "'" + transport + "' is not a transport",
-                                       "use ews, graph or auto"));
+    return std::unexpected(
+        ConfigError("EmailIntegrationTransport", "'" + transport + "' is not a transport",
+                    "use ews (the default), graph (Microsoft Graph, for Exchange Online) or auto "
+                    "(Graph for Exchange Online, EWS for an on-premises mailbox)"));
   }
   if (std::string a = take("EmailIntegrationAuthority"); !a.empty()) {
     while (a.ends_with('/')) a.pop_back();
@@ -229,7 +230,19 @@ Result<ClientConfig> ParseClientConfig(std::string_view xml, const std::filesyst
   }
   c.ews_url = take("EmailIntegrationEwsUrl");
   c.autodiscover_url = take("EmailIntegrationAutodiscoverUrl");
-  c.graph_url = take("EmailIntegrationGraphUrl");
+  if (std::string g = take("EmailIntegrationGraphUrl"); !g.empty()) {
+    // The version is the client's business: "https://graph.microsoft.com/v1.0/" means the host.
+    while (g.ends_with('/')) g.pop_back();
+    if (Lower(g).ends_with("/v1.0")) g.resize(g.size() - 5);
+    if (g.find('?') != std::string::npos || g.find('#') != std::string::npos) {
+      return std::unexpected(ConfigError("EmailIntegrationGraphUrl",
+                                         "'" + g + "' has a query or fragment",
+                                         "use Microsoft Graph's base URL, "
+                                         "https://graph.microsoft.com (a national cloud's, or a "
+                                         "test server's https://host:port)"));
+    }
+    c.graph_url = g;
+  }
   for (const auto& [key, value] :
        {std::pair<const char*, std::string>{"EmailIntegrationAuthority", c.authority_host},
         {"EmailIntegrationEwsUrl", c.ews_url},

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "exo/client/config.hpp"
+#include "exo/client/graph_transport.hpp"
 #include "exo/client/mailbox_client.hpp"
 #include "exo/common/time_format.hpp"
 
@@ -37,6 +38,7 @@ std::string StepFor(const Error& e, const std::string& fallback) {
   if (c == "AADSTS7000222" || c == "AADSTS7000215" || c == "AADSTS7000216") return "3";
   if (c == "AADSTS700016" || c == "AADSTS90002" || c == "AADSTS900023") return "4";
   if (c == "NoRoles") return "2.3";
+  if (c == "MailboxNotEnabledForRESTAPI" || c == "ErrorInvalidUser") return "6";
   if (c == "ErrorAccessDenied" || c == "HTTP 403" || c == "ErrorImpersonateUserDenied") {
     return "5.7";
   }
@@ -80,6 +82,7 @@ class Doctor {
     client_ = std::move(*client);
     if (!CheckSecret()) return SkipRest();
     if (!CheckAuthority()) return SkipRest();
+    if (!CheckTransport()) return SkipRest();
     if (!CheckToken()) return SkipRest();
     if (!CheckEndpoint()) return SkipRest();
     if (!CheckMailbox()) return SkipRest();
@@ -106,15 +109,24 @@ class Doctor {
     report_.checks.push_back(std::move(c));
   }
 
+  bool Graph() const {
+    return protocol_.empty() ? config_.transport == TransportKind::kGraph : protocol_ == "Graph";
+  }
+  const char* RolesName() const {
+    return Graph() ? "roles contain Mail.ReadWrite" : "roles contain full_access_as_app";
+  }
+
   DoctorReport SkipRest() {
-    static const std::pair<const char*, const char*> kAll[] = {
+    const std::pair<const char*, const char*> kAll[] = {
         {"config", "configuration keys"},
         {"secret", "secret decrypts"},
         {"authority", "authority reachable"},
+        {"transport", "transport"},
         {"token", "token obtained"},
-        {"roles", "roles contain full_access_as_app"},
+        {"roles", RolesName()},
         {"audience", "audience matches the scope"},
-        {"ews", "EWS reachable"},
+        Graph() ? std::pair<const char*, const char*>{"graph", "Microsoft Graph reachable"}
+                : std::pair<const char*, const char*>{"ews", "EWS reachable"},
         {"retirement", "EWS retirement"},
         {"impersonation", "mailbox can be impersonated"},
         {"folder", "folder is readable"},
@@ -190,12 +202,31 @@ class Doctor {
     return true;
   }
 
+  // Which transport serves the mailbox, and why: the configuration, or under auto what
+  // autodiscover said. The token, roles and endpoint checks that follow are that transport's.
+  bool CheckTransport() {
+    auto info = client_->Endpoint();
+    if (!info) {
+      Add("transport", "transport", Outcome::kFail, "", "6", &info.error());
+      return false;
+    }
+    protocol_ = info->protocol;
+    exchange_online_ = info->exchange_online;
+    endpoint_ = info->endpoint;
+    scope_ = Graph() ? GraphScopeFor(config_.graph_url) : config_.scope;
+    Add("transport", "transport", Outcome::kPass,
+        fmt::format("{} at {} ({}){}", Graph() ? "Microsoft Graph" : "EWS", info->endpoint,
+                    info->exchange_online ? "Exchange Online" : "Exchange Server on-premises",
+                    info->reason.empty() ? "" : "; why: " + info->reason),
+        "");
+    return true;
+  }
+
   bool CheckToken() {
-    auto token = client_->tokens().Get(config_.scope);
+    auto token = client_->tokens().Get(scope_);
     if (!token && token.error().code == "NoRoles") {
-      Add("token", "token obtained", Outcome::kPass, "a token was issued for " + config_.scope,
-          "3");
-      Add("roles", "roles contain full_access_as_app", Outcome::kFail, "", "2.3", &token.error());
+      Add("token", "token obtained", Outcome::kPass, "a token was issued for " + scope_, "3");
+      Add("roles", RolesName(), Outcome::kFail, "", "2.3", &token.error());
       return false;
     }
     if (!token) {
@@ -203,7 +234,8 @@ class Doctor {
       return false;
     }
     Add("token", "token obtained", Outcome::kPass,
-        fmt::format("for {} from {}", config_.scope, config_.authority_host), "3");
+        fmt::format("for {} from {}", scope_, config_.authority_host), "3");
+    if (Graph()) return CheckGraphRoles(*token);
     std::string roles;
     bool full_access = false;
     for (const auto& role : token->roles) {
@@ -212,6 +244,13 @@ class Doctor {
     }
     if (full_access) {
       Add("roles", "roles contain full_access_as_app", Outcome::kPass, "roles: " + roles, "2.2");
+    } else if (token->roles.empty()) {
+      // Only RBAC for Applications can let this token in; the EWS check below says whether it does.
+      Add("roles", "roles contain full_access_as_app", Outcome::kWarn,
+          "the token has no roles: EWS accepts it only if RBAC for Applications grants the app", "2.3");
+      report_.checks.back().remedy =
+          "grant admin consent for full_access_as_app (seed steps 2.2 and 2.3), or assign the app "
+          "a role with New-ManagementRoleAssignment -App … -Role \"Application EWS.AccessAsApp\"";
     } else {
       Add("roles", "roles contain full_access_as_app", Outcome::kFail,
           "roles: " + roles + " (no full_access_as_app)", "2.2");
@@ -232,30 +271,71 @@ class Doctor {
       report_.checks.back().remedy =
           "set EmailIntegrationWebmailDefault to https://outlook.office365.com/.default";
     }
-    return full_access && audience_ok;
+    return (full_access || token->roles.empty()) && audience_ok;
+  }
+
+  // Graph's application permissions: Mail.ReadWrite for the dispositions (mark read, move,
+  // delete) and folder creation; Mail.Read is enough when the disposition is none.
+  bool CheckGraphRoles(const AccessToken& token) {
+    std::string roles;
+    bool read = false, write = false;
+    for (const auto& role : token.roles) {
+      roles += (roles.empty() ? "" : ", ") + role;
+      write = write || role == "Mail.ReadWrite";
+      read = read || role == "Mail.Read" || role == "Mail.ReadWrite";
+    }
+    const bool enough = write || (read && config_.disposition.kind == DispositionKind::kNone);
+    if (token.roles.empty()) {
+      Add("roles", RolesName(), Outcome::kFail, "the token has no roles", "2.3");
+      report_.checks.back().remedy =
+          "add the Microsoft Graph application permission Mail.ReadWrite (and Mail.Send to reply) "
+          "(seed step 2.2) and grant admin consent (seed step 2.3); consent can take a few minutes "
+          "to reach new tokens";
+    } else if (enough) {
+      Add("roles", RolesName(), Outcome::kPass, "roles: " + roles, "2.2");
+    } else {
+      Add("roles", RolesName(), Outcome::kFail,
+          "roles: " + roles +
+              (read ? " (Mail.Read only: the disposition needs Mail.ReadWrite)"
+                    : " (no Mail.ReadWrite)"),
+          "2.2");
+      report_.checks.back().remedy =
+          "Microsoft Graph needs the application permission Mail.ReadWrite of Microsoft Graph "
+          "(seed step 2.2, in place of full_access_as_app, which is EWS's) with admin consent "
+          "(step 2.3); Mail.Send too if the application replies";
+    }
+    const std::string expected = scope_.substr(0, scope_.size() - 9);  // "/.default"
+    const bool audience_ok = token.audience == expected || token.audience == expected + "/" ||
+                             token.audience == "00000003-0000-0000-c000-000000000000";
+    if (audience_ok) {
+      Add("audience", "audience matches the scope", Outcome::kPass, "aud " + token.audience, "4");
+    } else {
+      Add("audience", "audience matches the scope", Outcome::kFail,
+          "aud " + token.audience + ", expected " + expected, "4");
+      report_.checks.back().remedy =
+          "check EmailIntegrationGraphUrl (the token is requested for " + scope_ + ")";
+    }
+    return enough && audience_ok;
   }
 
   bool CheckEndpoint() {
-    auto info = client_->Endpoint();
-    if (!info) {
-      Add("ews", "EWS reachable", Outcome::kFail, "", "6", &info.error());
-      return false;
-    }
-    exchange_online_ = info->exchange_online;
+    const char* id = Graph() ? "graph" : "ews";
+    const char* name = Graph() ? "Microsoft Graph reachable" : "EWS reachable";
     HttpRequest probe;
-    probe.url = info->endpoint;
+    probe.url = Graph() ? endpoint_ + "/v1.0/" : endpoint_;
     auto answer = client_->http().Send(probe);
     if (!answer) {
-      Add("ews", "EWS reachable", Outcome::kFail, info->endpoint + ": " + answer.error().message,
-          "6");
+      Add(id, name, Outcome::kFail, endpoint_ + ": " + answer.error().message, "6");
       report_.checks.back().remedy =
-          "check EmailIntegrationEwsUrl (or EmailIntegrationAutodiscoverUrl), the network path, "
-          "and EmailIntegrationCaBundle";
+          Graph() ? "check EmailIntegrationGraphUrl, the network path, and "
+                    "EmailIntegrationCaBundle"
+                  : "check EmailIntegrationEwsUrl (or EmailIntegrationAutodiscoverUrl), the "
+                    "network path, and EmailIntegrationCaBundle";
       return false;
     }
-    Add("ews", "EWS reachable", Outcome::kPass,
-        fmt::format("{} ({}), HTTP {} without a token", info->endpoint,
-                    info->exchange_online ? "Exchange Online" : "Exchange Server on-premises",
+    Add(id, name, Outcome::kPass,
+        fmt::format("{} ({}), HTTP {} without a token", probe.url,
+                    exchange_online_ ? "Exchange Online" : "Exchange Server on-premises",
                     answer->status),
         "6");
     CheckRetirement();
@@ -264,6 +344,13 @@ class Doctor {
 
   void CheckRetirement() {
     const std::string day = FormatIso8601(options_.ews_retirement).substr(0, 10);
+    if (Graph()) {
+      Add("retirement", "EWS retirement", Outcome::kPass,
+          "the mailbox is read over Microsoft Graph: Exchange Online's EWS cut-off (" + day +
+              ") does not affect it",
+          "");
+      return;
+    }
     if (!exchange_online_) {
       Add("retirement", "EWS retirement", Outcome::kPass,
           "Exchange Server on-premises keeps EWS; Exchange Online's cut-off (" + day +
@@ -276,21 +363,25 @@ class Doctor {
       Add("retirement", "EWS retirement", Outcome::kFail,
           "Exchange Online switched EWS off on " + day, "");
       report_.checks.back().remedy =
-          "move to Microsoft Graph: EmailIntegrationTransport=graph with the Graph application "
-          "permission Mail.ReadWrite (and admin consent)";
+          "move to Microsoft Graph: grant the Microsoft Graph application permission "
+          "Mail.ReadWrite (with admin consent), then set EmailIntegrationTransport=auto (or "
+          "graph); the monitor's checkpoint carries over (messages are matched by Message-ID, "
+          "nothing is handed twice)";
       return;
     }
     const auto days =
         std::chrono::duration_cast<std::chrono::days>(options_.ews_retirement - now).count();
     Add("retirement", "EWS retirement", Outcome::kWarn,
-        fmt::format("Exchange Online switches EWS off on {} ({} days left); since October 2026 "
-                    "the app must also be on the organization's EWS allow list "
-                    "(EwsAllowedAppIDs)",
+        fmt::format("this Exchange Online mailbox is still read over EWS, which Exchange Online "
+                    "switches off for good on {} ({} days left); since October 2026 the app must "
+                    "also be on the organization's EWS allow list (EwsAllowedAppIDs)",
                     day, days),
         "");
     report_.checks.back().remedy =
-        "plan the move to Microsoft Graph (EmailIntegrationTransport=graph, permission "
-        "Mail.ReadWrite); until then keep the app on Set-OrganizationConfig -EwsAllowedAppIDs";
+        "move to Microsoft Graph: grant the Microsoft Graph application permission "
+        "Mail.ReadWrite (with admin consent), then set EmailIntegrationTransport=auto (or "
+        "graph); the checkpoint carries over and nothing is handed twice. Until then keep the "
+        "app on Set-OrganizationConfig -EwsAllowedAppIDs";
   }
 
   bool CheckMailbox() {
@@ -359,6 +450,9 @@ class Doctor {
   ClientConfig config_;
   std::unique_ptr<MailboxClient> client_;
   bool exchange_online_ = true;
+  std::string protocol_;  // "EWS" or "Graph", once the transport is known
+  std::string endpoint_;
+  std::string scope_;  // the token the transport uses
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "exo/common/log.hpp"
 #include "exo/common/time_format.hpp"
 #include "internal/ews_xml.hpp"
+#include "internal/folder_path.hpp"
 
 namespace exo::client {
 
@@ -104,6 +105,17 @@ class EwsTransport final : public MailboxTransport {
                         std::string::npos)) {
       return std::unexpected(ews::ExplainOnPremises(answer.error(), options_.url, options_.scope));
     }
+    if (!answer && answer.error().http_status == 403 && clock_.Now() >= options_.ews_retirement) {
+      // Past the retirement every EWS request to Exchange Online is a bare 403, which otherwise
+      // reads like a policy an administrator could change.
+      Error e = answer.error();
+      e.remedy = "Exchange Online turned EWS off for good on " +
+                 FormatIso8601(options_.ews_retirement).substr(0, 10) +
+                 " (its retirement: no exceptions, whatever EwsEnabled or EwsAllowedAppIDs say); "
+                 "read this mailbox through Microsoft Graph instead. Before that day a 403 meant: " +
+                 e.remedy;
+      return std::unexpected(e);
+    }
     return answer;
   }
 
@@ -158,13 +170,7 @@ class EwsTransport final : public MailboxTransport {
     auto parent = FolderIdOf("msgfolderroot");
     if (!parent) return parent;
     std::string current = *parent;
-    std::size_t start = 0;
-    while (start <= name.size()) {
-      const std::size_t slash = name.find('/', start);
-      const std::string part =
-          name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-      start = slash == std::string::npos ? name.size() + 1 : slash + 1;
-      if (part.empty()) continue;
+    for (const std::string& part : SplitFolderPath(name)) {
       auto found = CallOne(
           "<m:FindFolder Traversal=\"Shallow\"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape>"
           "<t:AdditionalProperties><t:FieldURI FieldURI=\"folder:DisplayName\"/>"

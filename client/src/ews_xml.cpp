@@ -163,13 +163,21 @@ Result<std::unique_ptr<Answer>> ReadAnswer(const HttpResponse& response,
     const std::string diagnostics = response.Header("x-ms-diagnostics");
     e.message = "EWS answered HTTP " + std::to_string(response.status) +
                 (diagnostics.empty() ? "" : " (" + diagnostics + ")");
-    if (response.status == 401) {
+    if (response.status == 401 && diagnostics.find("no permissions") != std::string::npos) {
+      // A token without roles that no RBAC for Applications assignment covers either.
+      e.category = ErrorCategory::kAuthorization;
+      e.code = "NoRoles";
+      e.message = "Exchange refused a token without application roles" +
+                  (diagnostics.empty() ? std::string() : " (" + diagnostics + ")");
+      e.remedy =
+          "add the application permission full_access_as_app of Office 365 Exchange Online (seed "
+          "step 2.2) and grant admin consent (seed step 2.3), or assign the app a role through RBAC "
+          "for Applications (New-ManagementRoleAssignment -App … -Role \"Application "
+          "EWS.AccessAsApp\"); consent can take a few minutes to reach new tokens";
+    } else if (response.status == 401) {
       e.category = ErrorCategory::kAuthentication;
-      e.remedy = diagnostics.find("no permissions") != std::string::npos
-                     ? "the token has no roles: add full_access_as_app (seed step 2.2) and grant "
-                       "admin consent (seed step 2.3)"
-                     : "Exchange rejected the token (see x-ms-diagnostics): check the tenant, the "
-                       "scope https://outlook.office365.com/.default and this machine's clock";
+      e.remedy = "Exchange rejected the token (see x-ms-diagnostics): check the tenant, the "
+                 "scope https://outlook.office365.com/.default and this machine's clock";
     } else if (response.status == 403) {
       e.category = ErrorCategory::kAuthorization;
       if (diagnostics.find("not enough scope") != std::string::npos) {

@@ -1,6 +1,6 @@
 // MailboxClient: the configuration turned into live pieces. The monitor talks to RoutedTransport,
-// which keeps folder ids and sync states meaningful while the endpoint behind it changes
-// (autodiscover, a hybrid mailbox found on-premises, a reloaded configuration).
+// which keeps folder ids, item ids and sync states meaningful while the endpoint behind it changes
+// (autodiscover, a hybrid mailbox found on-premises, a reloaded configuration, EWS to Graph).
 #include "exo/client/mailbox_client.hpp"
 
 #include <unistd.h>
@@ -9,12 +9,15 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
 #include "exo/client/autodiscover.hpp"
 #include "exo/client/checkpoint_store.hpp"
 #include "exo/client/ews_transport.hpp"
+#include "exo/client/graph_transport.hpp"
 #include "exo/common/base64.hpp"
 #include "exo/common/crypto.hpp"
 #include "exo/common/file.hpp"
@@ -36,13 +39,17 @@ std::string Origin(const std::string& url) {
   return path == std::string::npos ? url : url.substr(0, path);
 }
 
-// Where the mailbox is served, and with which token.
+enum class Protocol { kEws, kGraph };
+
+// Where the mailbox is served, over which protocol, and with which token.
 struct Endpoint {
-  std::string url;
+  Protocol protocol = Protocol::kEws;
+  std::string url;  // EWS: the service URL; Graph: the base URL (EmailIntegrationGraphUrl)
   std::string scope;
   bool exchange_online = true;
   bool discovered = false;  // came from autodiscover (so ErrorNonExistentMailbox is final)
-  std::string tag;          // stable per URL: marks the sync states this endpoint issued
+  std::string tag;          // stable per protocol and URL: marks the sync states it issued
+  std::string reason;       // why this one (TransportInfo::reason, the doctor)
 };
 
 Endpoint MakeEndpoint(std::string url, std::string scope, bool discovered) {
@@ -54,6 +61,24 @@ Endpoint MakeEndpoint(std::string url, std::string scope, bool discovered) {
   e.discovered = discovered;
   return e;
 }
+
+Endpoint MakeGraphEndpoint(const ClientConfig& c, std::string reason) {
+  Endpoint e;
+  e.protocol = Protocol::kGraph;
+  e.url = c.graph_url;
+  e.scope = GraphScopeFor(c.graph_url);
+  e.exchange_online = true;  // Graph serves no on-premises mailbox
+  // Never an EWS endpoint's tag, even on the same host: a sync state does not cross protocols.
+  e.tag = HexEncode(crypto::Sha256("graph " + AsciiLower(c.graph_url))).substr(0, 8);
+  e.reason = std::move(reason);
+  return e;
+}
+
+// Graph's item ids go out as "graph:<id>"; EWS's go out as they are, as they always have (rows
+// stored before Graph existed hold them, and base64 has no ':'). So an id reaching the other
+// protocol after a switch is recognised without asking the server, which might otherwise answer
+// ErrorItemNotFound (the monitor would take the message for gone and skip its disposition).
+constexpr std::string_view kGraphIdPrefix = "graph:";
 
 // The credential-dependent pieces, rebuilt together when the identity or endpoints change.
 struct Wiring {
@@ -73,7 +98,7 @@ struct MailboxClient::State {
   Wiring wiring;
   std::string config_text;  // what the source held when `config` was read from it
   std::unique_ptr<MailboxTransport> transport;  // the RoutedTransport
-  std::unique_ptr<CheckpointStore> store;
+  std::shared_ptr<CheckpointStore> store;
   std::weak_ptr<MailboxMonitor> monitor;
 
   std::thread watcher;
@@ -132,9 +157,12 @@ struct MailboxClient::State {
 namespace {
 
 // Folder ids handed to the monitor are names ("inbox", "Processed"), resolved per endpoint; sync
-// states carry the tag of the endpoint that issued them, so a state from another server is
-// answered with ErrorInvalidSyncStateData (a full resync, which hands nothing twice) instead of
-// being sent where it means nothing.
+// states carry the tag of the endpoint that issued them, so a state from another server or
+// protocol is answered with ErrorInvalidSyncStateData (a full resync, which hands nothing twice:
+// the monitor keys messages by Message-ID, the same in EWS and Graph) instead of being sent where
+// it means nothing. Item ids of the other protocol are ErrorInvalidIdMalformed (the monitor waits
+// for the resync to give the message its id here) and are left out of FetchMessages (the full
+// resync before every hand-over has re-identified each message still in the folder).
 class RoutedTransport final : public MailboxTransport {
  public:
   explicit RoutedTransport(MailboxClient::State& client) : client_(client) {}
@@ -144,9 +172,17 @@ class RoutedTransport final : public MailboxTransport {
     std::lock_guard lock(mu_);
     TransportInfo i;
     if (inner_) i = inner_->transport->Info();
-    i.protocol = "EWS";
-    i.endpoint = endpoint_ ? endpoint_->url : client_.config.ews_url;
-    i.exchange_online = endpoint_ ? endpoint_->exchange_online : true;
+    if (endpoint_) {
+      i.protocol = endpoint_->protocol == Protocol::kGraph ? "Graph" : "EWS";
+      i.endpoint = endpoint_->url;
+      i.exchange_online = endpoint_->exchange_online;
+      i.reason = endpoint_->reason;
+    } else {
+      const bool graph = client_.config.transport == TransportKind::kGraph;
+      i.protocol = graph ? "Graph" : "EWS";
+      i.endpoint = graph ? client_.config.graph_url : client_.config.ews_url;
+      i.exchange_online = true;
+    }
     return i;
   }
 
@@ -179,30 +215,60 @@ class RoutedTransport final : public MailboxTransport {
       auto id = FolderId(in, folder, false);
       if (!id) return std::unexpected(id.error());
       auto page = in.transport->SyncFolder(*id, inner_state, max_changes);
-      if (page) page->sync_state = "exo1:" + in.endpoint.tag + ":" + page->sync_state;
+      if (page) {
+        page->sync_state = "exo1:" + in.endpoint.tag + ":" + page->sync_state;
+        for (FolderChange& c : page->changes) c.message.id = OuterId(in, c.message.id);
+      }
       return page;
     });
   }
 
   Result<std::vector<MailMessage>> FetchMessages(const std::vector<std::string>& ids) override {
     return WithRediscovery<std::vector<MailMessage>>(
-        [&](Inner& in) { return in.transport->FetchMessages(ids); });
+        [&](Inner& in) -> Result<std::vector<MailMessage>> {
+          std::vector<std::string> own;
+          for (const std::string& id : ids) {
+            if (auto inner = InnerId(in, id)) own.push_back(*inner);
+          }
+          if (own.empty()) return std::vector<MailMessage>();
+          auto messages = in.transport->FetchMessages(own);
+          if (messages) {
+            for (MailMessage& m : *messages) m.id = OuterId(in, m.id);
+          }
+          return messages;
+        });
   }
   Result<void> MarkRead(const std::string& id) override {
-    return WithRediscovery<void>([&](Inner& in) { return in.transport->MarkRead(id); });
+    return WithRediscovery<void>([&](Inner& in) -> Result<void> {
+      auto inner = InnerId(in, id);
+      if (!inner) return std::unexpected(ForeignId(in, id));
+      return in.transport->MarkRead(*inner);
+    });
   }
   Result<std::string> Move(const std::string& id, const std::string& folder) override {
     return WithRediscovery<std::string>([&](Inner& in) -> Result<std::string> {
+      auto inner = InnerId(in, id);
+      if (!inner) return std::unexpected(ForeignId(in, id));
       auto target = FolderId(in, folder, true);
       if (!target) return std::unexpected(target.error());
-      return in.transport->Move(id, *target);
+      auto moved = in.transport->Move(*inner, *target);
+      if (!moved) return moved;
+      return OuterId(in, *moved);
     });
   }
   Result<void> Delete(const std::string& id) override {
-    return WithRediscovery<void>([&](Inner& in) { return in.transport->Delete(id); });
+    return WithRediscovery<void>([&](Inner& in) -> Result<void> {
+      auto inner = InnerId(in, id);
+      if (!inner) return std::unexpected(ForeignId(in, id));
+      return in.transport->Delete(*inner);
+    });
   }
   Result<void> Reply(const std::string& id, const std::string& body_text) override {
-    return WithRediscovery<void>([&](Inner& in) { return in.transport->Reply(id, body_text); });
+    return WithRediscovery<void>([&](Inner& in) -> Result<void> {
+      auto inner = InnerId(in, id);
+      if (!inner) return std::unexpected(ForeignId(in, id));
+      return in.transport->Reply(*inner, body_text);
+    });
   }
   Result<bool> Watch(const std::string& folder, std::function<void()> on_change) override {
     auto in = Current();
@@ -210,7 +276,9 @@ class RoutedTransport final : public MailboxTransport {
     auto id = FolderId(**in, folder, false);
     if (!id) return std::unexpected(id.error());
     auto watching = (*in)->transport->Watch(*id, on_change);
-    if (watching && *watching) {
+    if (watching) {
+      // Kept even while this transport polls (Graph): the next endpoint may stream (EWS). The
+      // monitor calls StopWatching for any answer that is not an error.
       std::lock_guard lock(mu_);
       watched_ = {folder, std::move(on_change)};
     }
@@ -247,6 +315,33 @@ class RoutedTransport final : public MailboxTransport {
     std::map<std::string, std::string> folders;  // name -> this endpoint's id
   };
 
+  static std::string OuterId(const Inner& in, std::string id) {
+    return in.endpoint.protocol == Protocol::kGraph ? std::string(kGraphIdPrefix) + id : id;
+  }
+  // The id as the current endpoint's protocol knows it; nullopt for the other protocol's ids.
+  static std::optional<std::string> InnerId(const Inner& in, const std::string& id) {
+    const bool graph_id = id.starts_with(kGraphIdPrefix);
+    if (in.endpoint.protocol == Protocol::kGraph) {
+      if (!graph_id) return std::nullopt;
+      return id.substr(kGraphIdPrefix.size());
+    }
+    if (graph_id) return std::nullopt;
+    return id;
+  }
+  static Error ForeignId(const Inner& in, const std::string& id) {
+    const bool graph = in.endpoint.protocol == Protocol::kGraph;
+    Error e;
+    e.category = ErrorCategory::kProtocol;
+    e.code = "ErrorInvalidIdMalformed";
+    e.message = "the item id " + id.substr(0, 40) + (id.size() > 40 ? "..." : "") +
+                " was issued by " + (graph ? "EWS" : "Microsoft Graph") + ", and the mailbox is " +
+                "now read over " + (graph ? "Microsoft Graph" : "EWS");
+    e.remedy =
+        "none: the next sync gives the message its id here (a change of transport "
+        "starts a full resync, which hands nothing twice)";
+    return e;
+  }
+
   static Result<std::string> FolderId(Inner& in, const std::string& name, bool create) {
     {
       std::lock_guard lock(in.folders_mu);
@@ -260,8 +355,40 @@ class RoutedTransport final : public MailboxTransport {
   }
 
   Result<Endpoint> FindEndpoint(const ClientConfig& c, const Wiring& w) {
-    if (!c.ews_url.empty()) return MakeEndpoint(c.ews_url, c.scope, false);
-    return Discover(c, w, /*after_miss=*/false);
+    if (c.transport == TransportKind::kGraph) {
+      return MakeGraphEndpoint(c, "EmailIntegrationTransport=graph");
+    }
+    // Under auto a configured Exchange Online URL settles nothing (the mailbox may be a hybrid
+    // one on-premises): autodiscover, starting there, does; an on-premises URL and scope do.
+    if (!c.ews_url.empty() &&
+        (c.transport == TransportKind::kEws || !ews::IsExchangeOnlineScope(c.scope))) {
+      return Choose(c, MakeEndpoint(c.ews_url, c.scope, false),
+                    "EmailIntegrationEwsUrl (scope " + c.scope + ")");
+    }
+    auto found = Discover(c, w, /*after_miss=*/false);
+    if (!found) return found;
+    const std::string source =
+        found->discovered ? "autodiscover" : "autodiscover found nothing, so Exchange Online";
+    return Choose(c, *found, source);
+  }
+
+  // The endpoint for a mailbox that EWS serves at `ews` (configured or discovered): that one, or
+  // under EmailIntegrationTransport=auto, Graph when it is Exchange Online. `source` says how
+  // `ews` was found, for the reason the doctor shows.
+  static Endpoint Choose(const ClientConfig& c, Endpoint ews, const std::string& source) {
+    const std::string where =
+        ews.exchange_online ? "Exchange Online" : "Exchange Server on-premises (" + ews.url + ")";
+    if (c.transport == TransportKind::kAuto) {
+      if (ews.exchange_online) {
+        return MakeGraphEndpoint(c, "EmailIntegrationTransport=auto: " + source + " says " + where +
+                                        ", which Microsoft Graph serves");
+      }
+      ews.reason = "EmailIntegrationTransport=auto: " + source + " says " + where +
+                   ", which Microsoft Graph does not serve";
+      return ews;
+    }
+    ews.reason = "EmailIntegrationTransport=ews (the default): " + source + " says " + where;
+    return ews;
   }
 
   // Autodiscover; without an answer, Exchange Online's well-known URL (where most mailboxes are).
@@ -297,6 +424,13 @@ class RoutedTransport final : public MailboxTransport {
 
   std::unique_ptr<MailboxTransport> MakeInnerTransport(const ClientConfig& c, const Endpoint& e,
                                                        const Wiring& w) {
+    if (e.protocol == Protocol::kGraph) {
+      GraphOptions g;
+      g.base_url = e.url;
+      g.mailbox = c.mailbox;
+      g.scope = e.scope;
+      return MakeGraphTransport(g, *w.tokens, *w.http);
+    }
     EwsOptions o;
     o.url = e.url;
     o.mailbox = c.mailbox;
@@ -355,28 +489,38 @@ class RoutedTransport final : public MailboxTransport {
     return in;
   }
 
-  // Runs `call` on the current endpoint. Exchange Online answers ErrorNonExistentMailbox for a
-  // mailbox it does not hold (a hybrid mail user, a mailbox that moved): then autodiscover says
-  // where it lives, and the call runs once more there.
+  // Runs `call` on the current endpoint. Exchange Online answers ErrorNonExistentMailbox over
+  // EWS, and Graph MailboxNotEnabledForRESTAPI, for a mailbox it does not hold (a hybrid mail
+  // user, a mailbox that moved): then autodiscover says where it lives, and the call runs once
+  // more there (over EWS for an on-premises server; under auto, over Graph for Exchange Online).
+  // With EmailIntegrationTransport=graph Graph's answer stands: its remedy names auto.
   template <typename T, typename F>
   Result<T> WithRediscovery(F call) {
     auto in = Current();
     if (!in) return std::unexpected(in.error());
     Result<T> r = call(**in);
-    if (r || r.error().code != "ErrorNonExistentMailbox") return r;
+    if (r) return r;
     ClientConfig c;
     {
       std::lock_guard lock(mu_);
       c = client_.config;
     }
+    const bool ews_miss = r.error().code == "ErrorNonExistentMailbox";
+    const bool graph_miss =
+        c.transport == TransportKind::kAuto && r.error().code == "MailboxNotEnabledForRESTAPI";
+    if (!ews_miss && !graph_miss) return r;
     auto found = Discover(c, (*in)->wiring, /*after_miss=*/true);
     if (!found) {
       Error e = r.error();
       e.remedy += " Autodiscover found no other server either: " + found.error().message;
       return std::unexpected(e);
     }
-    if (AsciiLower(found->url) == AsciiLower((*in)->endpoint.url)) return r;
-    auto moved = Install(c, (*in)->wiring, *found);
+    const Endpoint next = Choose(c, *found, "autodiscover (after " + r.error().code + ")");
+    if (next.protocol == (*in)->endpoint.protocol &&
+        AsciiLower(next.url) == AsciiLower((*in)->endpoint.url)) {
+      return r;
+    }
+    auto moved = Install(c, (*in)->wiring, next);
     return call(*moved);
   }
 
@@ -459,6 +603,7 @@ Result<std::shared_ptr<MailboxMonitor>> MailboxClient::MakeMonitor(MessageHandle
   if (!s.monitor.expired()) {
     return Fail(ErrorCategory::kInternal, "MonitorExists", "this client already has a monitor");
   }
+  if (!s.store && s.options.store) s.store = s.options.store;
   if (!s.store) {
     const std::filesystem::path file = !s.options.state_file.empty()
                                            ? s.options.state_file
@@ -511,7 +656,8 @@ Result<bool> MailboxClient::ReloadIfChanged() {
                              fresh->certificate_file == old.certificate_file;
   const bool same_endpoint = fresh->ews_url == old.ews_url &&
                              fresh->autodiscover_url == old.autodiscover_url &&
-                             fresh->scope == old.scope && fresh->mailbox == old.mailbox;
+                             fresh->scope == old.scope && fresh->mailbox == old.mailbox &&
+                             fresh->transport == old.transport && fresh->graph_url == old.graph_url;
   if (fresh->folder != old.folder || fresh->disposition.kind != old.disposition.kind ||
       fresh->disposition.folder != old.disposition.folder || fresh->state_dir != old.state_dir) {
     s.Log()->warn("{}: the folder, disposition and state directory take effect at the next start",

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "exo/client/graph_transport.hpp"
 #include "exo/common/base64.hpp"
 #include "exo/common/crypto.hpp"
 #include "exo/common/file.hpp"
@@ -48,11 +49,6 @@ nlohmann::json Payload(const std::string& token) {
   if (!bytes) return {};
   auto j = nlohmann::json::parse(*bytes, nullptr, false);
   return j.is_object() ? j : nlohmann::json();
-}
-
-// The resource of a ".default" scope: "https://outlook.office365.com/.default" -> its origin.
-std::string ScopeResource(const std::string& scope) {
-  return scope.ends_with("/.default") ? scope.substr(0, scope.size() - 9) : scope;
 }
 
 }  // namespace
@@ -190,19 +186,10 @@ struct TokenProvider::State {
       }
     }
     if (claims.contains("aud") && claims["aud"].is_string()) t.audience = claims["aud"];
-    if (t.roles.empty()) {
-      Error e;
-      e.category = ErrorCategory::kAuthorization;
-      e.code = "NoRoles";
-      e.message = "the token for " + ScopeResource(scope) +
-                  " carries no application roles: the app has no consented application "
-                  "permission on that API";
-      e.remedy =
-          "add the application permission full_access_as_app of Office 365 Exchange Online "
-          "(seed step 2.2) and grant admin consent (seed step 2.3); consent can take a few "
-          "minutes to reach new tokens";
-      return std::unexpected(e);
-    }
+    // No roles is not an error here: Exchange Online authorizes an app through RBAC for
+    // Applications without any Entra consent (Microsoft's migration guide says to remove the
+    // consent afterwards), so only the service can say no. It does, with 401 "The token contains
+    // no permissions", which the transports turn into NoRoles with both remedies.
     return t;
   }
 

@@ -82,10 +82,14 @@ const std::vector<Resource>& BuiltInResources() {
         {"b633e1c5-b582-4048-a93e-9f11b44c7e96", "Mail.Send"}},
        "AdminApi.AccessAsUser.All FfoPowerShell.AccessAsUser.All "
        "RemotePowerShell.AccessAsUser.All EWS.AccessAsUser.All"},
+      // Graph accepts v1.0 tokens (accessTokenAcceptedVersion null): iss https://sts.windows.net/
+      // {tid}/, aud as requested, appid, ver "1.0", as decoded client-credentials tokens for
+      // https://graph.microsoft.com/.default show (microsoftgraph/msgraph-sample-android#29 has
+      // one with aud the app id; public auth-flow write-ups show aud https://graph.microsoft.com).
       {kGraphAppId,
        "Microsoft Graph",
        {kGraphUri, "https://graph.microsoft.com/"},
-       2,
+       1,
        {{"810c84a8-4a9e-49e6-bf7d-12d183f40d01", "Mail.Read"},
         {"e2a3a72e-5f79-4c64-b1b1-878b674786c9", "Mail.ReadWrite"},
         {"b633e1c5-b582-4048-a93e-9f11b44c7e96", "Mail.Send"},

@@ -137,15 +137,22 @@ nlohmann::ordered_json SigningKeySet::Jwks(const std::string& issuer) const {
   std::lock_guard lock(mu_);
   nlohmann::ordered_json keys = nlohmann::ordered_json::array();
   for (const auto& k : keys_) {
-    const auto pub = k.certificate.Public();
-    keys.push_back({{"kty", "RSA"},
-                    {"use", "sig"},
-                    {"kid", k.kid},
-                    {"x5t", k.kid},
-                    {"n", Base64UrlEncode(pub.RsaModulus())},
-                    {"e", Base64UrlEncode(pub.RsaExponent())},
-                    {"x5c", {Base64Encode(k.certificate.ToDer())}},
-                    {"issuer", issuer}});
+    auto cached = jwks_by_kid_.find(k.kid);
+    if (cached == jwks_by_kid_.end()) {
+      const auto pub = k.certificate.Public();
+      cached = jwks_by_kid_
+                   .emplace(k.kid, nlohmann::ordered_json{
+                                       {"kty", "RSA"},
+                                       {"use", "sig"},
+                                       {"kid", k.kid},
+                                       {"x5t", k.kid},
+                                       {"n", Base64UrlEncode(pub.RsaModulus())},
+                                       {"e", Base64UrlEncode(pub.RsaExponent())},
+                                       {"x5c", {Base64Encode(k.certificate.ToDer())}}})
+                   .first;
+    }
+    keys.push_back(cached->second);
+    keys.back()["issuer"] = issuer;
   }
   return {{"keys", keys}};
 }

@@ -4,8 +4,12 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "exo/common/base64.hpp"
 #include "exo/common/time_format.hpp"
@@ -13,6 +17,67 @@
 
 namespace exo::aad {
 namespace {
+
+// Token signing (one RSA-2048 signature, about 1 ms of CPU) is admitted first come, first served,
+// as many at once as there are CPUs, process-wide. With a thread per connection and more
+// connections than CPUs, the scheduler otherwise time-slices dozens of half-done signatures and
+// lets some wait far longer than others (at 64 connections on 2 CPUs the p99 latency was 13 times
+// the median). In order, each request waits about as long as the queue in front of it.
+class SigningQueue {
+ public:
+  explicit SigningQueue(std::size_t slots) : free_(std::max<std::size_t>(slots, 1)) {}
+
+  template <class F>
+  auto Run(F&& sign) {
+    Acquire();
+    struct Release {
+      SigningQueue* queue;
+      ~Release() { queue->ReleaseSlot(); }
+    } release{this};
+    return sign();
+  }
+
+ private:
+  struct Waiter {
+    std::condition_variable cv;
+    bool admitted = false;
+  };
+
+  void Acquire() {
+    std::unique_lock lock(mu_);
+    if (free_ > 0 && waiting_.empty()) {
+      --free_;
+      return;
+    }
+    Waiter self;
+    waiting_.push_back(&self);
+    self.cv.wait(lock, [&] { return self.admitted; });
+  }
+
+  void ReleaseSlot() {
+    std::lock_guard lock(mu_);
+    if (waiting_.empty()) {
+      ++free_;
+      return;
+    }
+    // The slot passes to the oldest waiter. Notified under the lock: the waiter (on its own
+    // stack) cannot return before this function has let go of it.
+    Waiter* next = waiting_.front();
+    waiting_.pop_front();
+    next->admitted = true;
+    next->cv.notify_one();
+  }
+
+  std::mutex mu_;
+  std::size_t free_;
+  std::deque<Waiter*> waiting_;
+};
+
+std::string SignInTurn(const nlohmann::ordered_json& header, const nlohmann::ordered_json& payload,
+                       const crypto::PrivateKey& key) {
+  static SigningQueue queue(std::thread::hardware_concurrency());
+  return queue.Run([&] { return mock::SignJwt(header, payload, key); });
+}
 
 using json = nlohmann::ordered_json;
 using Form = std::multimap<std::string, std::string>;
@@ -595,8 +660,8 @@ HttpAnswer TokenService::Password(const TokenRequest& req, const Tenant& tenant,
                             {"tid", tenant.id},
                             {"ver", "2.0"}};
     const SigningKey signer = keys_.Signer();
-    extra["id_token"] = mock::SignJwt({{"typ", "JWT"}, {"alg", "RS256"}, {"kid", signer.kid}},
-                                      id_claims, signer.key);
+    extra["id_token"] = SignInTurn({{"typ", "JWT"}, {"alg", "RS256"}, {"kid", signer.kid}},
+                                   id_claims, signer.key);
     scope_field += " openid profile offline_access";
   }
   if (Param(form, "client_info") == "1") {
@@ -616,7 +681,7 @@ HttpAnswer TokenService::Success(const TokenRequest& req, const json& claims, bo
   json header = {{"typ", "JWT"}, {"alg", "RS256"}};
   if (!v2_token) header["x5t"] = signer.kid;
   header["kid"] = signer.kid;
-  const std::string token = mock::SignJwt(header, claims, signer.key);
+  const std::string token = SignInTurn(header, claims, signer.key);
 
   const std::int64_t exp = claims["exp"].get<std::int64_t>();
   const std::int64_t now = ToUnixSeconds(clock_.Now());

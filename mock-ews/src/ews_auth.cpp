@@ -91,17 +91,14 @@ void TokenValidator::Trust(const std::string& tenant_id, KeySource jwks) {
   tenants_[LowerCopy(tenant_id)] = std::move(jwks);
 }
 
-std::optional<AuthFailure> TokenValidator::Verify(const std::string& authorization,
-                                                  VerifiedToken& token) const {
+std::optional<TokenFault> TokenValidator::Inspect(const std::string& authorization,
+                                                  const TokenExpectations& expect,
+                                                  VerifiedToken& token, std::string* detail) const {
   if (authorization.size() <= 7 || strncasecmp(authorization.c_str(), "Bearer ", 7) != 0) {
-    AuthFailure f;
-    f.www_authenticate = Challenge();  // no credentials: the bare challenge (RFC 6750 §3)
-    return f;
+    return TokenFault::kMissing;
   }
   auto jwt = mock::ParseJwt(std::string_view(authorization).substr(7));
-  if (!jwt) {
-    return Refuse(401, 2000001, "The token is malformed.", "invalid_token");
-  }
+  if (!jwt) return TokenFault::kMalformed;
 
   std::map<std::string, KeySource> tenants;
   {
@@ -121,47 +118,82 @@ std::optional<AuthFailure> TokenValidator::Verify(const std::string& authorizati
       }
     }
   }
-  if (!verified) {
-    return Refuse(401, 2000000, "The token has an invalid signature.", "invalid_signature");
-  }
+  if (!verified) return TokenFault::kSignature;
 
   const auto& p = jwt->payload;
   const SystemTime now = clock_.Now();
   auto exp = mock::NumericDate(p, "exp");
   if (!exp || FromUnixSeconds(static_cast<std::int64_t>(*exp)) + kSkew < now) {
-    return Refuse(401, 2000002, "The token has expired.", "token_expired");
+    return TokenFault::kExpired;
   }
   if (auto nbf = mock::NumericDate(p, "nbf");
       nbf && FromUnixSeconds(static_cast<std::int64_t>(*nbf)) - kSkew > now) {
-    return Refuse(401, 2000002, "The token is not yet valid.", "token_expired");
+    return TokenFault::kNotYetValid;
   }
   const std::string aud =
       p.contains("aud") && p["aud"].is_string() ? p["aud"].get<std::string>() : std::string();
-  if (!AudienceAccepted(aud)) {
-    if (policy_.on_premises) {
-      // The on-premises text (MS doc on hybrid modern authentication, ews.md §4.3).
-      return Refuse(401, 2000003,
-                    "The hostname component of the audience claim value is invalid. Expected '" +
-                        policy_.audience + "'. Actual '" + aud + "'.",
-                    "invalid_resource");
-    }
-    return Refuse(401, 2000003, "The audience claim value is invalid '" + aud + "'.",
-                  "invalid_resource");
+  if (!expect.audience || !expect.audience(aud)) {
+    if (detail) *detail = aud;
+    return TokenFault::kAudience;
   }
   const std::string iss =
       p.contains("iss") && p["iss"].is_string() ? p["iss"].get<std::string>() : std::string();
-  constexpr std::string_view kPrefix = "https://sts.windows.net/";
+  constexpr std::string_view kV1Prefix = "https://sts.windows.net/";
+  constexpr std::string_view kV2Prefix = "https://login.microsoftonline.com/";
+  constexpr std::string_view kV2Suffix = "/v2.0";
   std::string tid;
-  if (iss.starts_with(kPrefix) && iss.ends_with("/")) {
-    tid = LowerCopy(iss.substr(kPrefix.size(), iss.size() - kPrefix.size() - 1));
+  if (iss.starts_with(kV1Prefix) && iss.ends_with("/")) {
+    tid = LowerCopy(iss.substr(kV1Prefix.size(), iss.size() - kV1Prefix.size() - 1));
+  } else if (expect.accept_v2_issuer && iss.starts_with(kV2Prefix) && iss.ends_with(kV2Suffix) &&
+             iss.size() > kV2Prefix.size() + kV2Suffix.size()) {
+    tid = LowerCopy(
+        iss.substr(kV2Prefix.size(), iss.size() - kV2Prefix.size() - kV2Suffix.size()));
   }
   if (tid.empty() || !tenants.contains(tid)) {
-    return Refuse(401, 2000004, "The tenant for realm '" + tid + "' does not exist.",
-                  "invalid_tenant");
+    if (detail) *detail = tid;
+    return TokenFault::kTenant;
   }
   token.tenant_id = tid;
   token.claims = std::move(jwt->payload);
   return std::nullopt;
+}
+
+std::optional<AuthFailure> TokenValidator::Verify(const std::string& authorization,
+                                                  VerifiedToken& token) const {
+  TokenExpectations expect;
+  expect.audience = [this](const std::string& aud) { return AudienceAccepted(aud); };
+  std::string detail;
+  const std::optional<TokenFault> fault = Inspect(authorization, expect, token, &detail);
+  if (!fault) return std::nullopt;
+  switch (*fault) {
+    case TokenFault::kMissing: {
+      AuthFailure f;
+      f.www_authenticate = Challenge();  // no credentials: the bare challenge (RFC 6750 §3)
+      return f;
+    }
+    case TokenFault::kMalformed:
+      return Refuse(401, 2000001, "The token is malformed.", "invalid_token");
+    case TokenFault::kSignature:
+      return Refuse(401, 2000000, "The token has an invalid signature.", "invalid_signature");
+    case TokenFault::kExpired:
+      return Refuse(401, 2000002, "The token has expired.", "token_expired");
+    case TokenFault::kNotYetValid:
+      return Refuse(401, 2000002, "The token is not yet valid.", "token_expired");
+    case TokenFault::kAudience:
+      if (policy_.on_premises) {
+        // The on-premises text (MS doc on hybrid modern authentication, ews.md §4.3).
+        return Refuse(401, 2000003,
+                      "The hostname component of the audience claim value is invalid. Expected '" +
+                          policy_.audience + "'. Actual '" + detail + "'.",
+                      "invalid_resource");
+      }
+      return Refuse(401, 2000003, "The audience claim value is invalid '" + detail + "'.",
+                    "invalid_resource");
+    case TokenFault::kTenant:
+      return Refuse(401, 2000004, "The tenant for realm '" + detail + "' does not exist.",
+                    "invalid_tenant");
+  }
+  return Refuse(401, 2000001, "The token is malformed.", "invalid_token");
 }
 
 std::optional<AuthFailure> TokenValidator::Check(const std::string& authorization,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <optional>
 
 #include "exo/common/base64.hpp"
 #include "exo/common/crypto.hpp"
@@ -875,30 +876,45 @@ Result<ItemPage> MailboxStore::FindItems(std::string_view folder_id, const ItemV
   auto ref = state_->ResolveFolder(folder_id, codes::kFolderNotFound);
   if (!ref) return std::unexpected(ref.error());
   const MailboxRecord& mb = *ref->mailbox;
+  // Rows are light (sort keys and the record): only the page's items are materialized (MakeItem
+  // copies fields and computes two HMAC ids), so an unfiltered page costs O(page) items, not
+  // O(folder). A filter sees whole items, so filtered views materialize each one once.
   struct Row {
     SystemTime received;
     std::uint64_t order;
-    Item item;
+    const ItemRecord* record;
+    std::optional<Item> item;
   };
   std::vector<Row> rows;
   rows.reserve(ref->folder->items.size());
   for (std::uint64_t number : ref->folder->items) {
     const ItemRecord& r = mb.items.at(number);
-    Item item = state_->MakeItem(mb, r);
-    if (view.filter && !view.filter(item)) continue;
-    rows.push_back({r.received, r.creation_order, std::move(item)});
+    if (view.filter) {
+      Item item = state_->MakeItem(mb, r);
+      if (!view.filter(item)) continue;
+      rows.push_back({r.received, r.creation_order, &r, std::move(item)});
+    } else {
+      rows.push_back({r.received, r.creation_order, &r, std::nullopt});
+    }
   }
   const bool ascending = view.sort == SortOrder::kReceivedAscending;
-  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+  const auto before = [&](const Row& a, const Row& b) {
     if (a.received != b.received)
       return ascending ? a.received < b.received : a.received > b.received;
     return ascending ? a.order < b.order : a.order > b.order;
-  });
+  };
   ItemPage page;
   page.total_count = rows.size();
   const std::size_t begin = std::min(view.offset, rows.size());
   const std::size_t count = std::min(view.max_count, rows.size() - begin);
-  for (std::size_t k = begin; k < begin + count; ++k) page.items.push_back(std::move(rows[k].item));
+  // Only the rows up to the page's end need to be in order.
+  const auto end = rows.begin() + static_cast<std::ptrdiff_t>(begin + count);
+  std::partial_sort(rows.begin(), end, rows.end(), before);
+  page.items.reserve(count);
+  for (std::size_t k = begin; k < begin + count; ++k) {
+    Row& row = rows[k];
+    page.items.push_back(row.item ? std::move(*row.item) : state_->MakeItem(mb, *row.record));
+  }
   page.next_offset = begin + count;
   page.includes_last = page.next_offset >= rows.size();
   return page;

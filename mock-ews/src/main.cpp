@@ -245,6 +245,8 @@ int main(int argc, char** argv) {
   if (on_premises) {
     ready["publicUrl"] = (*ews)->public_url();
     ready["appOnlyOAuth"] = app_only_oauth;
+  } else {
+    ready["graph"] = (*ews)->graph_url();  // Microsoft Graph mail (Exchange Online only)
   }
   if (!ready_file.empty()) {
     if (auto w = exo::WriteFileAtomically(ready_file, ready.dump(2) + "\n"); !w) {

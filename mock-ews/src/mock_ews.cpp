@@ -20,6 +20,7 @@
 #include "internal/ews_auth.hpp"
 #include "internal/ews_service.hpp"
 #include "internal/ews_streams.hpp"
+#include "internal/graph_mail.hpp"
 #include "internal/mailbox_move.hpp"
 #include "internal/throttling.hpp"
 
@@ -35,9 +36,11 @@ struct MockEws::Impl {
   MailboxStore store;
   TokenValidator tokens;
   ThrottlingPolicy throttling;
+  GraphThrottling graph_throttling;
   std::filesystem::path ca_file;
   std::unique_ptr<mock::HttpServer> server;
   std::shared_ptr<AutodiscoverRedirects> autodiscover;
+  std::shared_ptr<void> graph;  // the Graph mail facade (Exchange Online only)
   // Its own seeded randomness, so admin changes do not shift the store's ids.
   SeededRandom admin_random{options.seed ^ 0x61646d696eULL};
   ExchangeAdmin admin{clock, admin_random, store};
@@ -52,7 +55,8 @@ struct MockEws::Impl {
         random(options.seed),
         store(c, random),
         tokens(c, Policy(options)),
-        throttling(c) {}
+        throttling(c),
+        graph_throttling(c) {}
 
   static AudiencePolicy Policy(const MockEwsOptions& o) {
     AudiencePolicy p;
@@ -179,6 +183,7 @@ void MockEws::Impl::RegisterControlRoutes() {
     }
     throttling.ResetState();
     throttling.ClearForce();
+    graph_throttling.ResetState();
     server->faults().Clear();
     server->journal().Clear();
     mock::ReplyJson(res, {{"reset", true}, {"mailboxes", count}});
@@ -382,6 +387,10 @@ Result<std::unique_ptr<MockEws>> MockEws::Start(MockEwsOptions options, Clock& c
   // Exchange Online PowerShell's REST transport; an on-premises server has none.
   if (!m.on_premises()) {
     RegisterAdminApi(*m.server, m.tokens, m.admin, m.store, clock, m.options.seed);
+    // Microsoft Graph is a cloud service: an on-premises server has no Graph endpoint.
+    m.graph = RegisterGraphMail(
+        *m.server,
+        GraphMailDeps{m.store, m.admin, m.tokens, m.graph_throttling, clock, m.options.seed});
   }
   if (auto started = m.server->Start(); !started) return std::unexpected(started.error());
   return std::unique_ptr<MockEws>(new MockEws(std::move(impl)));
@@ -470,6 +479,8 @@ Result<void> MockEws::CompleteMailboxMove(const std::string& smtp, MockEws& targ
 }
 ThrottlingPolicy& MockEws::throttling() { return impl_->throttling; }
 ExchangeAdmin& MockEws::admin() { return impl_->admin; }
+GraphThrottling& MockEws::graph_throttling() { return impl_->graph_throttling; }
+std::string MockEws::graph_url() const { return base_url() + "/v1.0"; }
 std::string MockEws::base_url() const { return impl_->server->base_url(); }
 std::string MockEws::ews_url() const { return base_url() + "/EWS/Exchange.asmx"; }
 std::string MockEws::public_url() const {

@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 #include <utility>
@@ -92,8 +94,77 @@ thread_local std::optional<std::size_t> t_truncate_after;
 // the logger when the client accepts gzip (exchangelib and ews-javascript-api do); the journal
 // keeps text.
 thread_local std::optional<std::string> t_response_body;
+// The server whose in-flight count the request on this thread is part of (set by the pre-routing
+// hook for everything outside the control API, cleared by the logger once the answer is written).
+thread_local HttpServer* t_counted_by = nullptr;
+
+bool IsControlPath(const std::string& path) { return path.rfind(kControlPrefix, 0) == 0; }
 
 }  // namespace
+
+std::shared_ptr<const std::atomic<bool>> RemoteWaits::Add(Waiter& w, const httplib::Request& req) {
+  // Found before the lock: the scan of the process's descriptors is the slow part.
+  const int socket = FindConnectionSocket(req);
+  std::lock_guard lock(mu_);
+  if (w.id.empty()) w.id = "w" + std::to_string(++next_id_);
+  if (tombstones_.erase(w.id) > 0) {
+    std::erase(tombstone_order_, w.id);
+    return nullptr;
+  }
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  waits_[w.id] = Entry{w, flag, socket};
+  return flag;
+}
+
+void RemoteWaits::Remove(const std::string& id) {
+  std::lock_guard lock(mu_);
+  waits_.erase(id);
+}
+
+void RemoteWaits::Cancel(const std::string& id) {
+  std::lock_guard lock(mu_);
+  if (auto it = waits_.find(id); it != waits_.end()) {
+    *it->second.cancelled = true;
+    waits_.erase(it);
+    return;
+  }
+  // A cancel can overtake its own wait (the client gave up while the request was on its way).
+  // The oldest tombstones are of clients long gone; a few hundred bound the memory.
+  if (!tombstones_.insert(id).second) return;
+  tombstone_order_.push_back(id);
+  if (tombstone_order_.size() > 512) {
+    tombstones_.erase(tombstone_order_.front());
+    tombstone_order_.pop_front();
+  }
+}
+
+bool RemoteWaits::DropHungUp() {
+  std::lock_guard lock(mu_);
+  bool dropped = false;
+  for (auto it = waits_.begin(); it != waits_.end();) {
+    // The descriptor stays open while its wait runs (httplib closes it only after the handler
+    // returns, and the handler removes the entry first). POLLRDHUP: the peer sent FIN, whatever
+    // is still unread before it.
+    pollfd p{it->second.socket, POLLRDHUP, 0};
+    const bool gone = it->second.socket >= 0 && ::poll(&p, 1, 0) > 0 &&
+                      (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    if (gone) {
+      *it->second.cancelled = true;
+      it = waits_.erase(it);
+      dropped = true;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+std::vector<RemoteWaits::Waiter> RemoteWaits::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<Waiter> out;
+  for (const auto& [id, entry] : waits_) out.push_back(entry.waiter);
+  return out;
+}
 
 HttpServer::HttpServer(ServerOptions options, Clock& clock, Random& random)
     : options_(std::move(options)),
@@ -168,10 +239,21 @@ void HttpServer::Delete(const std::string& p, httplib::Server::Handler h) {
 }
 
 void HttpServer::InstallHooks() {
-  server_->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
     TakeAnnotations();  // a fresh set for this request
     t_truncate_after.reset();
     t_response_body.reset();
+    // A request whose answer never reached the logger (a write that failed early) still counts:
+    // take it back before counting this one.
+    if (t_counted_by != nullptr) --std::exchange(t_counted_by, nullptr)->in_flight_;
+    if (IsControlPath(req.path)) {
+      SimulatedClock::TagThreadWaits(nullptr);
+    } else {
+      ++in_flight_;
+      t_counted_by = this;
+      // Waits on the clock from this thread are this server's parked requests (activity()).
+      SimulatedClock::TagThreadWaits(this);
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
@@ -192,7 +274,15 @@ void HttpServer::InstallHooks() {
         res.set_content("", "text/plain");
       });
   server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (req.path.rfind(kControlPrefix, 0) == 0) {
+    // The answer is written (or failed): the request is no longer in flight. Counted before the
+    // journal entry is recorded, so a client that reads the journal after its answer never sees
+    // its own request still in flight.
+    if (t_counted_by == this) {
+      t_counted_by = nullptr;
+      SimulatedClock::TagThreadWaits(nullptr);
+      --in_flight_;
+    }
+    if (IsControlPath(req.path)) {
       TakeAnnotations();
       return;  // harness control traffic is not the client's conversation
     }
@@ -247,8 +337,27 @@ Result<void> HttpServer::Start() {
 }
 
 void HttpServer::Stop() {
+  // Long polls first: the listener's threads are joined below, and one held by a wait would
+  // hold up the stop until the wait's real-time limit.
+  if (!stopping_.exchange(true)) clock_.Notify();
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
+}
+
+HttpServer::Activity HttpServer::activity() const {
+  Activity a;
+  a.in_flight = in_flight_;
+  if (auto* sim = dynamic_cast<SimulatedClock*>(&clock_)) {
+    const MonoTime now = sim->Monotonic();
+    for (const SimulatedClock::Waiter& w : sim->Waiters()) {
+      if (w.tag != this || !w.settled || w.deadline <= now) continue;
+      ++a.parked;
+      if (!a.parked_until || w.deadline < *a.parked_until) a.parked_until = w.deadline;
+    }
+  }
+  // The two are read one after the other: never report more parked than in flight.
+  a.parked = std::min(a.parked, a.in_flight);
+  return a;
 }
 
 std::string HttpServer::base_url() const {

@@ -1,11 +1,67 @@
 #include "exo/mock_kit/jwt.hpp"
 
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
 #include "exo/common/base64.hpp"
 
 namespace exo::mock {
 namespace {
 std::unexpected<Error> Malformed(const std::string& why) {
   return Fail(ErrorCategory::kAuthentication, "MalformedJwt", why);
+}
+
+// A server sees the same few keys and, within a token's lifetime, the same tokens on every
+// request: rebuilding the RSA key from n and e and checking the same RS256 signature again were
+// most of mock-ews's per-request CPU. Both are pure functions of their bytes, so caching them
+// changes no answer: a key removed from a JWKS is still not found (the caller looks the kid up
+// in its current JWKS first), and a signature is only taken as verified for the same input,
+// signature and key. Bounded: each cache is emptied when it fills.
+constexpr std::size_t kMaxCachedKeys = 64;
+constexpr std::size_t kMaxVerifiedSignatures = 4096;
+
+std::mutex cache_mu;
+std::map<std::string, crypto::PublicKey, std::less<>>& KeyCache() {
+  static auto* cache = new std::map<std::string, crypto::PublicKey, std::less<>>();
+  return *cache;
+}
+// Verified signatures by VerificationId; each entry holds its key, so the key's address (part
+// of the id) cannot be reused by another key while the entry lives.
+std::unordered_map<std::string, crypto::PublicKey>& VerifiedCache() {
+  static auto* cache = new std::unordered_map<std::string, crypto::PublicKey>();
+  return *cache;
+}
+
+// SHA-256 over what decides a verification (scheme, signing input, signature), plus the key's
+// identity: FindJwk hands out one PublicKey per published key, so its address is stable.
+std::string VerificationId(char scheme, const Jwt& jwt, const crypto::PublicKey& key) {
+  std::string material;
+  material.reserve(jwt.signing_input.size() + jwt.signature.size() + 16);
+  material += scheme;
+  material += std::to_string(jwt.signing_input.size());
+  material += ':';
+  material += jwt.signing_input;
+  material += jwt.signature;
+  std::string id = crypto::Sha256(material);
+  const auto address = reinterpret_cast<std::uintptr_t>(key.get());
+  id.append(reinterpret_cast<const char*>(&address), sizeof address);
+  return id;
+}
+
+bool VerifyCached(crypto::SignatureScheme scheme, char tag, const Jwt& jwt,
+                  const crypto::PublicKey& key) {
+  const std::string id = VerificationId(tag, jwt, key);
+  {
+    std::lock_guard lock(cache_mu);
+    if (VerifiedCache().contains(id)) return true;
+  }
+  if (!key.Verify(scheme, jwt.signing_input, jwt.signature)) return false;
+  std::lock_guard lock(cache_mu);
+  if (VerifiedCache().size() >= kMaxVerifiedSignatures) VerifiedCache().clear();
+  VerifiedCache().emplace(id, key);
+  return true;
 }
 }  // namespace
 
@@ -47,12 +103,8 @@ std::string SignJwt(const nlohmann::ordered_json& header, const nlohmann::ordere
 
 bool VerifyJwtSignature(const Jwt& jwt, const crypto::PublicKey& key) {
   const std::string alg = jwt.header.value("alg", "");
-  if (alg == "RS256") {
-    return key.Verify(crypto::SignatureScheme::kRsaPkcs1Sha256, jwt.signing_input, jwt.signature);
-  }
-  if (alg == "PS256") {
-    return key.Verify(crypto::SignatureScheme::kRsaPssSha256, jwt.signing_input, jwt.signature);
-  }
+  if (alg == "RS256") return VerifyCached(crypto::SignatureScheme::kRsaPkcs1Sha256, 'R', jwt, key);
+  if (alg == "PS256") return VerifyCached(crypto::SignatureScheme::kRsaPssSha256, 'P', jwt, key);
   return false;
 }
 
@@ -64,10 +116,20 @@ std::optional<crypto::PublicKey> FindJwk(const nlohmann::json& jwks, const std::
     if (!k.is_object() || k.value("kid", "") != kid) continue;
     if (!k.contains("n") || !k["n"].is_string() || !k.contains("e") || !k["e"].is_string())
       continue;
+    const std::string id = k["n"].get<std::string>() + "." + k["e"].get<std::string>();
+    {
+      std::lock_guard lock(cache_mu);
+      if (auto it = KeyCache().find(id); it != KeyCache().end()) return it->second;
+    }
     auto n = Base64Decode(k["n"].get<std::string>());
     auto e = Base64Decode(k["e"].get<std::string>());
     if (!n || !e) continue;
-    if (auto key = crypto::PublicKey::FromRsaComponents(*n, *e)) return *key;
+    if (auto key = crypto::PublicKey::FromRsaComponents(*n, *e)) {
+      std::lock_guard lock(cache_mu);
+      if (KeyCache().size() >= kMaxCachedKeys) KeyCache().clear();
+      KeyCache().emplace(id, *key);
+      return *key;
+    }
   }
   return std::nullopt;
 }

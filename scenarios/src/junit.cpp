@@ -2,28 +2,13 @@
 // testcase per scenario, a failure element with a one-line message and the details as text.
 #include <cstdio>
 
+#include "exo/common/xml_text.hpp"
 #include "exo/scenarios/runner.hpp"
 
 namespace exo::scenarios {
 namespace {
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\n': case '\t': out += static_cast<char>(ch); break;
-      default:
-        // XML 1.0 forbids other control characters even as references.
-        if (ch >= 0x20) out += static_cast<char>(ch);
-    }
-  }
-  return out;
-}
+std::string Escape(const std::string& s) { return exo::XmlEscape(s); }
 
 std::string Seconds(std::chrono::milliseconds ms) {
   char buf[32];
@@ -52,7 +37,9 @@ std::string JunitXml(const std::vector<ScenarioResult>& results, const std::stri
     if (!r.passed) {
       std::string details;
       for (const auto& f : r.failures) details += f + "\n";
-      xml += "      <failure message=\"" + Escape(r.failures.front()) + "\" type=\"ScenarioFailure\">" +
+      // A failed result always names its failure; "failed" keeps the attribute meaningful if not.
+      const std::string message = r.failures.empty() ? "failed" : r.failures.front();
+      xml += "      <failure message=\"" + Escape(message) + "\" type=\"ScenarioFailure\">" +
              Escape(details + "\nseed " + std::to_string(r.seed) + "\n" + r.transcript) +
              "</failure>\n";
     }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "exo/common/log.hpp"
+#include "exo/scenarios/replay.hpp"
 #include "exo/scenarios/runner.hpp"
 #include "exo/scenarios/scenario.hpp"
 
@@ -54,9 +55,63 @@ std::string FileName(const std::string& name) {
   return out;
 }
 
-int Run(const std::vector<std::string>& paths, const std::string& filter, unsigned jobs,
-        bool keep_going, const std::string& junit, const std::string& transcript_dir,
-        std::optional<std::uint64_t> seed) {
+struct RunArgs {
+  std::vector<std::string> paths;
+  std::string filter, junit, report, transcript_dir, golden_dir, client_double = "none";
+  unsigned jobs = 1;
+  bool keep_going = false, update_golden = false;
+  std::optional<std::uint64_t> seed;
+};
+
+// Golden transcripts: each run compared with <dir>/<name>.transcript (or written, to update).
+bool CheckGolden(const RunArgs& a, ScenarioResult& r) {
+  const fs::path file = fs::path(a.golden_dir) / (FileName(r.name) + ".transcript");
+  if (a.update_golden) {
+    if (!r.passed) return true;  // a failing run is no reference
+    std::error_code ec;
+    fs::create_directories(a.golden_dir, ec);
+    std::ofstream(file, std::ios::trunc) << r.transcript;
+    return true;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    r.failures.push_back("golden: no " + file.string() +
+                         "; record it with `exo-scenario run --golden " + a.golden_dir +
+                         " --update-golden " + r.file + "`");
+    r.passed = false;
+    return false;
+  }
+  const std::string golden((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (auto diff = exo::scenarios::CompareTranscripts(golden, r.transcript)) {
+    r.failures.push_back("golden: the transcript differs from " + file.string() +
+                         " (if the change is intended: --update-golden)\n" + *diff);
+    r.passed = false;
+    return false;
+  }
+  return true;
+}
+
+int Run(const RunArgs& args) {
+  const std::vector<std::string>& paths = args.paths;
+  const std::string& filter = args.filter;
+  const std::string& junit = args.junit;
+  const std::string& report = args.report;
+  const std::string& transcript_dir = args.transcript_dir;
+  const unsigned jobs = args.jobs;
+  const bool keep_going = args.keep_going;
+  const std::optional<std::uint64_t>& seed = args.seed;
+  exo::scenarios::RunOptions run_options;
+  if (auto d = exo::scenarios::ParseClientDouble(args.client_double)) {
+    run_options.client_double = *d;
+  } else {
+    std::cerr << "exo-scenario: unknown --client-double " << args.client_double
+              << " (none, ignores-backoff, never-refreshes-tokens, commits-before-handing)\n";
+    return 2;
+  }
+  if (args.update_golden && args.golden_dir.empty()) {
+    std::cerr << "exo-scenario: --update-golden needs --golden DIR\n";
+    return 2;
+  }
   std::string error;
   const std::vector<std::string> files = Expand(paths.empty() ? std::vector<std::string>{"scenarios/library"} : paths, error);
   if (!error.empty()) {
@@ -103,13 +158,20 @@ int Run(const std::vector<std::string>& paths, const std::string& filter, unsign
   std::size_t done = 0;
   auto worker = [&] {
     for (std::size_t i = next++; i < scenarios.size() && !stop; i = next++) {
-      ScenarioResult r = exo::scenarios::RunScenario(scenarios[i]);
+      ScenarioResult r = exo::scenarios::RunScenario(scenarios[i], run_options);
+      if (!args.golden_dir.empty() && r.passed) CheckGolden(args, r);
       std::lock_guard lock(out_mu);
       ++done;
       std::cout << "[" << done << "/" << scenarios.size() << "] " << (r.passed ? "PASS " : "FAIL ")
                 << r.name << " (" << r.wall.count() << " ms, "
                 << exo::scenarios::FormatOffset(r.simulated) << " simulated, seed " << r.seed << ")\n";
-      for (const auto& f : r.failures) std::cout << "    " << f << "\n";
+      for (const auto& f : r.failures) {
+        std::string indented = f;  // a multi-line failure (a golden diff) stays under its scenario
+        for (auto pos = indented.find('\n'); pos != std::string::npos; pos = indented.find('\n', pos + 5)) {
+          indented.replace(pos, 1, "\n    ");
+        }
+        std::cout << "    " << indented << "\n";
+      }
       std::cout.flush();
       if (!r.passed && !keep_going) stop = true;
       results[i] = std::move(r);
@@ -150,6 +212,15 @@ int Run(const std::vector<std::string>& paths, const std::string& filter, unsign
       return 2;
     }
   }
+  if (!report.empty()) {
+    std::ofstream out(report, std::ios::trunc);
+    out << exo::scenarios::HtmlReport(finished, "exo-scenario");
+    if (!out.flush()) {
+      std::cerr << "exo-scenario: cannot write " << report << "\n";
+      return 2;
+    }
+    std::cout << "report: " << report << "\n";
+  }
   return passed == scenarios.size() ? 0 : 1;
 }
 
@@ -161,11 +232,14 @@ int main(int argc, char** argv) {
       "Each scenario starts mock-aad and mock-ews in-process and runs the real client library."};
   app.require_subcommand(1);
   CLI::App* run = app.add_subcommand("run", "Run scenario files (directories: every *.jsonc below)");
-  std::vector<std::string> paths;
-  std::string filter, junit, transcripts, log_level = "off";
-  unsigned jobs = 1;
-  bool keep_going = false;
-  std::optional<std::uint64_t> seed;
+  RunArgs args;
+  std::vector<std::string>& paths = args.paths;
+  std::string &filter = args.filter, &junit = args.junit, &report = args.report,
+              &transcripts = args.transcript_dir;
+  std::string log_level = "off";
+  unsigned& jobs = args.jobs;
+  bool& keep_going = args.keep_going;
+  std::optional<std::uint64_t>& seed = args.seed;
   run->add_option("paths", paths, "Scenario files or directories; default: scenarios/library");
   run->add_option("--filter", filter, "Only scenarios whose name or a tag contains this");
   run->add_option("-j,--jobs", jobs, "Scenarios run in parallel (threads; one world each)")
@@ -173,9 +247,36 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_flag("-k,--keep-going", keep_going, "Run every scenario even after a failure");
   run->add_option("--junit", junit, "Write JUnit XML here");
+  run->add_option("--report", report, "Write an HTML report (timeline pictures) here");
   run->add_option("--transcript", transcripts, "Write <name>.transcript per scenario here");
   run->add_option("--seed", seed, "Override every scenario's seed");
+  run->add_option("--golden", args.golden_dir,
+                  "Compare each transcript with DIR/<name>.transcript; a difference fails");
+  run->add_flag("--update-golden", args.update_golden,
+                "Write the passing runs' transcripts into --golden DIR instead of comparing");
+  run->add_option("--client-double", args.client_double,
+                  "Run a deliberately broken client: ignores-backoff, never-refreshes-tokens, "
+                  "commits-before-handing (the scenarios must catch it)")
+      ->capture_default_str();
   run->add_option("--log-level", log_level, "Library logs on stderr: trace … off")->capture_default_str();
+  CLI::App* replay = app.add_subcommand(
+      "replay",
+      "Serve a cassette (exo-mailbox ... --record FILE) back to the real client in order, on a\n"
+      "frozen clock. Exit: 0 consumed in order; 1 a divergence, or requests beyond the cassette\n"
+      "or exchanges never requested; 2 a bad cassette or --config");
+  exo::scenarios::ReplayOptions replay_options;
+  std::string replay_config;
+  replay->add_option("cassette", replay_options.cassette, "The cassette (JSON)")->required();
+  replay->add_option("--config", replay_config,
+                     "The client's real .config (identity, folder, disposition); its secret, key "
+                     "and CA are replaced. Default: derived from the cassette");
+  replay->add_option("--steps", replay_options.max_steps, "Monitor rounds before giving up")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  replay->add_flag("--verbose", replay_options.verbose,
+                   "Also print each exchange's request and response bodies (shortened)");
+  replay->add_option("--log-level", log_level, "Library logs on stderr: trace … off")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -186,5 +287,9 @@ int main(int argc, char** argv) {
     std::cerr << "exo-scenario: unknown --log-level " << log_level << "\n";
     return 2;
   }
-  return Run(paths, filter, jobs, keep_going, junit, transcripts, seed);
+  if (*replay) {
+    if (!replay_config.empty()) replay_options.config = replay_config;
+    return exo::scenarios::Replay(replay_options, std::cout, std::cerr);
+  }
+  return Run(args);
 }

@@ -7,21 +7,30 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "exo/client/checkpoint_store.hpp"
 #include "exo/client/config.hpp"
 #include "exo/client/mailbox_client.hpp"
 #include "exo/client/secret_box.hpp"
+#include "exo/common/crypto.hpp"
+#include "exo/common/file.hpp"
 #include "exo/common/random.hpp"
+#include "exo/common/time_format.hpp"
 #include "exo/exo_admin/runner.hpp"
 #include "exo/mock_aad/mock_aad.hpp"
 #include "exo/mock_ews/mock_ews.hpp"
+#include "internal/observed.hpp"
 #include "internal/routed_http.hpp"
+#include "internal/scratch_dir.hpp"
 
 namespace exo::scenarios {
 
@@ -88,6 +97,39 @@ std::string SecretFor(const std::string& app, const std::string& secret, std::ui
          Hex(Fnv("d" + key), 2);
 }
 
+// The index-th RSA key for app certificates. A 2048-bit key costs up to a second of CPU, so keys
+// are made once per process (and once per EXO_SIGNING_KEY_POOL directory, as mock-aad's signing
+// keys) and shared by every world; within one world each certificate has its own.
+Result<crypto::PrivateKey> AppKey(std::size_t index) {
+  static std::mutex mu;
+  static std::vector<crypto::PrivateKey> pool;
+  std::lock_guard lock(mu);
+  while (pool.size() <= index) {
+    const char* dir = std::getenv("EXO_SIGNING_KEY_POOL");
+    std::filesystem::path file;
+    if (dir != nullptr && *dir != '\0') {
+      file = std::filesystem::path(dir) / ("app-key-" + std::to_string(pool.size() + 1) + ".pem");
+    }
+    if (!file.empty()) {
+      if (auto text = ReadFile(file)) {
+        if (auto key = crypto::PrivateKey::FromPem(*text)) {
+          pool.push_back(*key);
+          continue;
+        }
+      }
+    }
+    auto key = crypto::PrivateKey::GenerateRsa(2048);
+    if (!key) return std::unexpected(key.error());
+    if (!file.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+      (void)WriteFileAtomically(file, key->ToPem(), 0600);
+    }
+    pool.push_back(*key);
+  }
+  return pool[index];
+}
+
 const char* PhaseName(Phase p) {
   switch (p) {
     case Phase::kStarting: return "starting";
@@ -109,36 +151,54 @@ class NoTerminal final : public admin::Prompter {
   std::optional<std::string> ReadSecret(const std::string&) override { return std::nullopt; }
 };
 
-// A scratch directory for the CA, the .config, the key and the SQLite state; removed at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "exo-scenario-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 Result<void> Failed(const std::string& code, const std::string& message) {
   return exo::Fail(ErrorCategory::kInternal, code, message);
 }
 
+// Moves the simulated clock while a server sleeps on it in the middle of a request (a fault
+// rule's latencyMs, throttling's holdMs) and the runner's thread waits for the answer. Nothing
+// else waits on a scenario's clock (the monitor runs without notifications, no config watcher),
+// so the clock jumps to exactly that deadline: a slow answer costs its simulated time, no wall
+// time, and the same every run. Started only for scenarios that ask for slow answers.
+class ClockPump {
+ public:
+  explicit ClockPump(SimulatedClock& clock) : clock_(clock), thread_([this] { Loop(); }) {}
+  ~ClockPump() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      // A bounded wait only so that stop_ is seen; it never decides an outcome.
+      if (!clock_.AwaitWaiters(1, std::chrono::milliseconds(20))) continue;
+      if (auto next = clock_.NextWakeup()) clock_.AdvanceTo(*next);
+      std::this_thread::yield();  // let the woken server thread leave the clock
+    }
+  }
+
+  SimulatedClock& clock_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 class World {
  public:
-  World(const Scenario& scenario, ScenarioResult& result)
-      : s_(scenario), r_(result), random_(scenario.seed) {}
+  World(const Scenario& scenario, const RunOptions& options, ScenarioResult& result)
+      : s_(scenario),
+        o_(options),
+        r_(result),
+        clock_(scenario.world.start.value_or(SimulatedClock::DefaultStart())),
+        random_(scenario.seed) {}
 
   ~World() {
     // Clients before servers: a server stopping waits for kept-alive connections.
     CloseClient();
+    pump_.reset();
+    held_.clear();  // slots in ews_'s throttling policy
     admin_.reset();
+    observed_.reset();
     routed_.reset();
     http_.reset();
     onprem_.reset();
@@ -160,7 +220,11 @@ class World {
         return;
       }
     }
-    if (auto opened = OpenClient(); !opened) {
+    // With an openClient step the client starts there (after the setup that makes its app).
+    const bool deferred = std::any_of(s_.timeline.begin(), s_.timeline.end(), [](const Step& x) {
+      return x.kind == Step::Kind::kOpenClient;
+    });
+    if (auto opened = deferred ? Result<void>() : OpenClient(); !opened) {
       Fail("client", opened.error().Describe());
       return;
     }
@@ -171,9 +235,11 @@ class World {
     }
     RunUntil(start_ + s_.end);
     if (s_.expect_at_end) Check(*s_.expect_at_end, "expect");
-    // Invariants every scenario keeps, whatever it expects.
+    // Invariants every scenario keeps, whatever it expects. A message handed again under its
+    // idempotency key is absorbed by the application, but only a crash between the hand-over and
+    // its commit excuses it.
     for (const auto& [key, times] : handed_times_) {
-      if (times > 1) {
+      if (times > 1 && !lost_commits_.contains(key)) {
         Fail("invariant", "\"" + subjects_[key] + "\" was handed " + std::to_string(times) +
                               " times (never twice)");
       }
@@ -185,6 +251,7 @@ class World {
     Line("end handed=" + std::to_string(handed_order_.size()) +
          " tokenRequests=" + std::to_string(TokenRequests()));
     r_.simulated = clock_.Monotonic() - start_;
+    CloseSpan();
   }
 
  private:
@@ -198,7 +265,13 @@ class World {
         secrets_[app.name + "/" + secret.name] = SecretFor(app.name, secret.name, s_.seed);
         app_secrets_[app.name].push_back(secrets_[app.name + "/" + secret.name]);
       }
+      for (const CertificateSpec& cert : app.certificates) {
+        if (auto made = MakeCertificate(app.name, cert.name, cert.start, cert.expires); !made) {
+          return std::unexpected(made.error());
+        }
+      }
     }
+    if (SlowAnswers()) pump_ = std::make_unique<ClockPump>(clock_);
     aad::MockAadOptions aad_options;
     aad_options.ca_dir = dir_.path() / "ca";
     aad_options.world = AadWorld();
@@ -246,6 +319,16 @@ class World {
     client::HttpOptions http;
     http.ca_bundle = aad_->ca_file();
     http_ = client::MakeHttpTransport(http);
+    if (s_.world.exchange_propagation) {
+      // Through the control API, as out of process: the mock validates the values.
+      if (auto ok = Control({{"server", "ews"},
+                             {"method", "PUT"},
+                             {"path", "/_exo/admin/propagation"},
+                             {"body", *s_.world.exchange_propagation}});
+          !ok) {
+        return std::unexpected(ok.error());
+      }
+    }
     if (s_.world.on_premises) {
       if (auto ok = StartOnPremises(*s_.world.on_premises); !ok) return ok;
     }
@@ -265,9 +348,56 @@ class World {
     key_file_ = dir_.path() / "secret.key";
     config_file_ = dir_.path() / "scheduler.config";
     if (auto key = client::SecretKey::Generate(key_file_); !key) return std::unexpected(key.error());
-    client_secret_ = s_.client.secret == "wrong" ? std::string(kWrongSecret)
-                                                 : secrets_[s_.client.app + "/" + s_.client.secret];
+    if (!s_.client.app.empty()) {
+      client_app_id_ = app_ids_[s_.client.app];
+      if (!s_.client.certificate.empty()) {
+        client_certificate_ = cert_files_[s_.client.app + "/" + s_.client.certificate];
+      } else {
+        client_secret_ = s_.client.secret == "wrong"
+                             ? std::string(kWrongSecret)
+                             : secrets_[s_.client.app + "/" + s_.client.secret];
+      }
+    }
+    // An app the scenario makes itself gets its id and secret when the client opens.
+    if (!s_.client.app_id.empty()) return {};
     return WriteConfig();
+  }
+
+  // A certificate credential as an operator makes one (a key pair and a self-signed certificate,
+  // valid from `start` to `expires` in mock-aad's relative form), its PEM (key and certificate)
+  // written where the client can be pointed at it. Upload is separate (AadWorld, AddCertificate).
+  Result<void> MakeCertificate(const std::string& app, const std::string& name,
+                               const std::string& start, const std::string& expires) {
+    const std::string id = app + "/" + name;
+    if (cert_files_.contains(id)) {
+      return exo::Fail(ErrorCategory::kConfiguration, "CertificateExists",
+                       "app '" + app + "' already has a certificate named '" + name + "'");
+    }
+    auto from = WorldTime(start);
+    auto to = WorldTime(expires);
+    if (!from) return std::unexpected(from.error());
+    if (!to) return std::unexpected(to.error());
+    auto key = AppKey(cert_files_.size());
+    if (!key) return std::unexpected(key.error());
+    auto cert = crypto::Certificate::SelfSigned(*key, app + " " + name, *from, *to);
+    if (!cert) return std::unexpected(cert.error());
+    const std::filesystem::path file =
+        dir_.path() / ("cert-" + std::to_string(cert_files_.size()) + ".pem");
+    if (auto ok = WriteFileAtomically(file, key->ToPem() + cert->ToPem(), 0600); !ok) return ok;
+    cert_files_[id] = file;
+    cert_pems_[id] = cert->ToPem();
+    cert_key_ids_[id] = GuidFor("certificate:" + id);
+    return {};
+  }
+
+  // A world time as mock-aad reads one: "+30m", "-1d" from now, or ISO 8601.
+  Result<SystemTime> WorldTime(const std::string& text) const {
+    if (auto iso = ParseIso8601(text)) return *iso;
+    const bool before = text.starts_with("-");
+    auto d = ParseOffset(before ? text.substr(1) : text);
+    if (!d) return std::unexpected(d.error());
+    const auto delta = std::chrono::duration_cast<SystemTime::duration>(*d);
+    return before ? clock_.Now() - delta : clock_.Now() + delta;
   }
 
   json AadWorld() const {
@@ -284,6 +414,15 @@ class World {
                 {"displayName", app.name},
                 {"enabled", app.enabled},
                 {"passwordCredentials", passwords}};
+      json keys = json::array();
+      for (const CertificateSpec& cert : app.certificates) {
+        // Entra takes the key credential's dates from the certificate.
+        const std::string id = app.name + "/" + cert.name;
+        keys.push_back({{"certificatePem", cert_pems_.at(id)},
+                        {"keyId", cert_key_ids_.at(id)},
+                        {"displayName", cert.name}});
+      }
+      if (!keys.empty()) a["keyCredentials"] = keys;
       if (app.consent) {
         a["appRoleAssignments"] = json::array({{{"resource", kExchange},
                                                 {"appRole", "full_access_as_app"}}});
@@ -302,11 +441,19 @@ class World {
       tenant["exchangeServicePrincipalNames"] = {s_.world.on_premises->url};
     }
     json world = {{"tenants", json::array({tenant})}};
-    if (s_.world.token_lifetime) {
-      world["settings"] = {
-          {"tokenLifetimeSeconds",
-           std::chrono::duration_cast<std::chrono::seconds>(*s_.world.token_lifetime).count()}};
+    auto seconds = [](Duration d) {
+      return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    };
+    json settings = json::object();
+    if (s_.world.token_lifetime)
+      settings["tokenLifetimeSeconds"] = seconds(*s_.world.token_lifetime);
+    if (s_.world.secret_propagation) {
+      settings["secretPropagationSeconds"] = seconds(*s_.world.secret_propagation);
     }
+    if (s_.world.consent_propagation) {
+      settings["consentPropagationSeconds"] = seconds(*s_.world.consent_propagation);
+    }
+    if (!settings.empty()) world["settings"] = settings;
     return world;
   }
 
@@ -352,12 +499,9 @@ class World {
   Result<void> WriteConfig() {
     auto key = client::SecretKey::LoadFile(key_file_);
     if (!key) return std::unexpected(key.error());
-    auto sealed = client::ProtectSecret(client_secret_, *key);
-    if (!sealed) return std::unexpected(sealed.error());
     std::map<std::string, std::string> keys = {
-        {"EmailIntegrationIdApp", app_ids_[s_.client.app]},
+        {"EmailIntegrationIdApp", client_app_id_},
         {"EmailIntegrationTenantId", kTenantId},
-        {"EmailIntegrationClientSecret", *sealed},
         {"EmailIntegrationWebmailDefault", std::string(kExchange) + "/.default"},
         {"EmailIntegrationMailbox", s_.client.mailbox},
         {"EmailIntegrationConnectionType", "Exchange"},
@@ -372,9 +516,36 @@ class World {
     } else {
       keys["EmailIntegrationEwsUrl"] = ews_->ews_url();
     }
+    // A certificate credential replaces the secret (EmailIntegrationCertificate, docs/client.md).
+    if (!client_certificate_.empty()) {
+      keys["EmailIntegrationCertificate"] = client_certificate_.string();
+    } else {
+      auto sealed = client::ProtectSecret(client_secret_, *key);
+      if (!sealed) return std::unexpected(sealed.error());
+      keys["EmailIntegrationClientSecret"] = *sealed;
+    }
+    for (const auto& [k, v] : config_set_) {  // updateConfig's "set", last
+      if (v) {
+        keys[k] = *v;
+      } else {
+        keys.erase(k);
+      }
+    }
+    auto escape = [](const std::string& v) {
+      std::string out;
+      for (char ch : v) {
+        if (ch == '&') out += "&amp;";
+        else if (ch == '"') out += "&quot;";
+        else if (ch == '<') out += "&lt;";
+        else out += ch;
+      }
+      return out;
+    };
     std::string xml =
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <appSettings>\n";
-    for (const auto& [k, v] : keys) xml += "    <add key=\"" + k + "\" value=\"" + v + "\"/>\n";
+    for (const auto& [k, v] : keys) {
+      xml += "    <add key=\"" + k + "\" value=\"" + escape(v) + "\"/>\n";
+    }
     xml += "  </appSettings>\n</configuration>\n";
     std::ofstream out(config_file_, std::ios::trunc);
     out << xml;
@@ -389,9 +560,12 @@ class World {
     if (!config) return std::unexpected(config.error());
     client::MailboxClientOptions options;
     options.owner = owner_.empty() ? s_.client.owner : owner_;
-    if (routed_) {
-      options.http = std::shared_ptr<client::HttpTransport>(routed_.get(), [](client::HttpTransport*) {});
-    }
+    options.http = ClientHttp();
+    // A new process opens the SQLite file afresh; the decorator lets a scenario kill it mid-batch.
+    auto sqlite = client::OpenSqliteCheckpointStore(dir_.path() / "exo-mailbox.db");
+    if (!sqlite) return std::unexpected(sqlite.error());
+    store_ = std::make_shared<internal::CrashingStore>(std::move(*sqlite));
+    options.store = store_;
     auto opened = client::MailboxClient::Open(*config, clock_, random_, options);
     if (!opened) return std::unexpected(opened.error());
     client_ = std::move(*opened);
@@ -405,24 +579,83 @@ class World {
     client::MonitorOptions base;
     base.use_notifications = false;  // notifications would wait on the clock on their own thread
     base.poll_interval = s_.client.poll_interval;
+    base.sync_batch = s_.client.sync_batch;
     return base;
   }
 
+  // The application: it keeps what it was handed by idempotency key, so a message handed again
+  // under the same key is absorbed (and noted); `handed` expectations see the application's view.
   client::MessageHandler Handler() {
     return [this](const client::HandledMessage& h) -> Result<void> {
       const std::string subject = h.message.subject;
+      if (o_.client_double == ClientDouble::kCommitsBeforeHanding && store_) {
+        // The broken order: written down as handed first; a crash now loses the message.
+        if (auto ok = store_->inner().SetState(FolderKey(), h.idempotency_key,
+                                               client::MessageState::kHanded);
+            !ok) {
+          return ok;
+        }
+        if (crash_countdown_ > 0 && --crash_countdown_ == 0) {
+          store_->Die();
+          last_handed_key_.clear();
+          Line("crash inside a batch: \"" + subject + "\" committed, not yet handed over");
+          return exo::Fail(ErrorCategory::kInternal, "SimulatedCrash", "the process died");
+        }
+      }
       subjects_[h.idempotency_key] = subject;
+      last_handed_key_ = h.idempotency_key;
       const int times = ++handed_times_[h.idempotency_key];
-      handed_order_.push_back(subject);
-      Line("handed \"" + subject + "\"" + (times > 1 ? " again (" + std::to_string(times) + ")" : ""));
+      if (times == 1) handed_order_.push_back(subject);
+      Marker m;
+      m.at = clock_.Monotonic() - start_;
+      m.kind = "handed";
+      m.text = subject;
+      r_.markers.push_back(m);
+      Line("handed \"" + subject + "\"" +
+           (times > 1 ? " again (" + std::to_string(times) + ", same idempotency key: absorbed)" : ""));
       return {};
     };
+  }
+
+  client::FolderKey FolderKey() const { return {Lower(s_.client.mailbox), s_.client.folder}; }
+
+  // The client's HTTP: every exchange noted, through the on-premises route when there is one.
+  std::shared_ptr<client::HttpTransport> ClientHttp() {
+    if (!observed_) {
+      client::HttpTransport& inner = routed_ ? static_cast<client::HttpTransport&>(*routed_) : *http_;
+      observed_ = std::make_unique<internal::ObservedTransport>(
+          inner, [this](const std::string& url) { return ServerOf(url); },
+          [this](Exchange x) { NoteExchange(std::move(x)); });
+      observed_->ReuseFirstToken(o_.client_double == ClientDouble::kNeverRefreshesTokens);
+    }
+    return std::shared_ptr<client::HttpTransport>(observed_.get(), [](client::HttpTransport*) {});
+  }
+
+  std::string ServerOf(const std::string& url) const {
+    auto under = [&](const std::string& base) {
+      return !base.empty() && Lower(url).starts_with(Lower(base));
+    };
+    if (aad_ && under(aad_->base_url())) return "aad";
+    if (ews_ && under(ews_->base_url())) return "ews";
+    if (s_.world.on_premises && under(s_.world.on_premises->url)) return "onprem";
+    if (onprem_ && under(onprem_->base_url())) return "onprem";
+    return "other";
+  }
+
+  void NoteExchange(Exchange x) {
+    x.at = clock_.Monotonic() - start_;
+    std::string line = "http " + x.server + " " + x.what + " " +
+                       (x.status == 0 ? std::string("-") : std::to_string(x.status));
+    if (x.outcome != "ok") line += " " + x.outcome + (x.detail.empty() ? "" : " " + x.detail);
+    Line(line);
+    r_.exchanges.push_back(std::move(x));
   }
 
   void CloseClient() {
     if (client_) retired_token_requests_ += client_->tokens().requests();
     monitor_.reset();
     client_.reset();
+    store_.reset();
   }
 
   std::size_t TokenRequests() const {
@@ -437,6 +670,11 @@ class World {
   void StepMonitor() {
     if (!monitor_) return;
     NoteStatus(monitor_->Step());
+    if (store_ && store_->crashed()) {
+      // The process died inside the batch: whatever the application got last was not committed.
+      if (!last_handed_key_.empty()) lost_commits_.insert(last_handed_key_);
+      if (auto ok = Crash(); !ok) Fail("crash", ok.error().Describe());
+    }
   }
 
   // Steps the monitor at each wake-up up to `target`, then moves the clock there.
@@ -446,6 +684,13 @@ class World {
     while (monitor_) {
       const MonoTime now = clock_.Monotonic();
       const MonoTime wakeup = monitor_->status().next_wakeup;
+      if (o_.client_double == ClientDouble::kIgnoresBackOff && IgnoringBackOff(now, wakeup)) {
+        // The broken client: retries a throttled request a second later, whatever it was told.
+        clock_.AdvanceTo(std::min(now + std::chrono::seconds(1), target));
+        if (clock_.Monotonic() >= target) break;
+        StepMonitor();
+        continue;
+      }
       if (wakeup <= now) {
         at_same_instant = now == last ? at_same_instant + 1 : 0;
         last = now;
@@ -462,8 +707,38 @@ class World {
     clock_.AdvanceTo(target);
   }
 
+  bool IgnoringBackOff(MonoTime now, MonoTime wakeup) const {
+    const client::MonitorStatus st = monitor_->status();
+    return st.phase == Phase::kBackingOff && st.last_error &&
+           st.last_error->category == ErrorCategory::kThrottled && wakeup > now + std::chrono::seconds(1);
+  }
+
+  // The report's shading: one span per stretch the client spent denied, throttled or failing.
+  void NoteSpan(const client::MonitorStatus& s) {
+    std::string kind = "healthy", label;
+    if (s.last_error && s.phase != Phase::kHealthy) {
+      const ErrorCategory c = s.last_error->category;
+      kind = c == ErrorCategory::kAuthorization || c == ErrorCategory::kAuthentication ? "denied"
+             : c == ErrorCategory::kThrottled                                          ? "throttled"
+                                                                                       : "failing";
+      label = s.last_error->code;
+    }
+    if (span_open_ && span_.kind == kind && span_.label == label) return;
+    CloseSpan();
+    span_ = Span{clock_.Monotonic() - start_, {}, kind, label};
+    span_open_ = true;
+  }
+
+  void CloseSpan() {
+    if (!span_open_) return;
+    span_.to = clock_.Monotonic() - start_;
+    if (span_.to > span_.from || span_.kind != "healthy") r_.spans.push_back(span_);
+    span_open_ = false;
+  }
+
   void NoteStatus(const client::MonitorStatus& s) {
     last_status_ = s;
+    NoteSpan(s);
     std::string line = std::string("client ") + PhaseName(s.phase);
     if (s.last_error) {
       line += " " + (s.last_error->code.empty() ? std::string("-") : s.last_error->code) + " (" +
@@ -483,7 +758,16 @@ class World {
     if (step.args.is_object() && step.args.contains("subject")) {
       what += " " + step.args["subject"].get<std::string>();
     }
+    if (step.args.is_number()) what += " " + step.args.dump();  // holdConnections
+    if (step.kind == Step::Kind::kControl) {
+      what += " " + step.args["server"].get<std::string>() + " " +
+              step.args["method"].get<std::string>() + " " + step.args["path"].get<std::string>();
+    }
+    if (step.args.is_object() && step.args.contains("name") && step.args["name"].is_string()) {
+      what += " " + step.args["name"].get<std::string>();  // addCertificate, removeCertificate
+    }
     Line("step " + what);
+    r_.markers.push_back(Marker{step.at, "step", what});
     Result<void> done = Do(step);
     if (step.must_fail) {
       if (done) {
@@ -532,8 +816,14 @@ class World {
         } else {
           for (const auto& l : a) lines.push_back(l.get<std::string>());
         }
-        return PowerShell(lines, step.output);
+        return PowerShell(lines, step.output, step.capture);
       }
+      case Step::Kind::kControl: return Control(a, step.output, step.capture);
+      case Step::Kind::kOpenClient: return OpenClientStep();
+      case Step::Kind::kUpdateConfig: return UpdateConfig(a);
+      case Step::Kind::kAddCertificate: return AddCertificate(a);
+      case Step::Kind::kRemoveCertificate: return RemoveCertificate(a);
+      case Step::Kind::kHoldConnections: return HoldConnections(a.get<std::size_t>());
       case Step::Kind::kFault: return Fault(a);
       case Step::Kind::kThrottle: return ews_->throttling().Update({{"force", a}});
       case Step::Kind::kMoveMailbox: {
@@ -548,7 +838,17 @@ class World {
         StepMonitor();
         return {};
       }
-      case Step::Kind::kCrash: return Crash();
+      case Step::Kind::kCrash:
+        if (a.is_object() && a.contains("afterHanding")) {
+          const int n = a["afterHanding"].get<int>();
+          if (o_.client_double == ClientDouble::kCommitsBeforeHanding) {
+            crash_countdown_ = n;
+          } else if (store_) {
+            store_->ArmCrashAtHanded(n);
+          }
+          return {};
+        }
+        return Crash();
       case Step::Kind::kSecondProject: return SecondProject(a);
       case Step::Kind::kInvalidateSyncState: return InvalidateSyncState();
       case Step::Kind::kAdvance:
@@ -615,25 +915,182 @@ class World {
     app_secrets_[app].push_back(added->secret_text);
     if (app == s_.client.app) {
       client_secret_ = added->secret_text;
-      if (auto ok = WriteConfig(); !ok) return ok;
-      if (client_) {
-        auto reloaded = client_->ReloadIfChanged();
-        if (!reloaded) return std::unexpected(reloaded.error());
-        StepMonitor();  // the watcher wakes the monitor; it does not wait for its back-off
-      }
+      client_certificate_.clear();
+      return ConfigChanged();
     }
     return {};
   }
 
+  // The .config rewritten from the client's credential and `set` keys; a running client reloads
+  // it at once (the real watcher checks every 2 s) and steps, as the watcher wakes the monitor
+  // without waiting for its back-off.
+  Result<void> ConfigChanged() {
+    if (auto ok = WriteConfig(); !ok) return ok;
+    if (!client_) return {};
+    auto reloaded = client_->ReloadIfChanged();
+    if (!reloaded) return std::unexpected(reloaded.error());
+    StepMonitor();
+    return {};
+  }
+
+  // An operator editing the .config: another of the app's secrets or certificates, or raw keys.
+  Result<void> UpdateConfig(const json& a) {
+    if (a.contains("secret")) {
+      const std::string name = a["secret"].get<std::string>();
+      auto it = secrets_.find(s_.client.app + "/" + name);
+      if (name != "wrong" && it == secrets_.end()) {
+        return Failed("NoSuchSecret", "the client's app has no secret named '" + name + "'");
+      }
+      client_secret_ = name == "wrong" ? std::string(kWrongSecret) : it->second;
+      client_certificate_.clear();
+    }
+    if (a.contains("certificate")) {
+      const std::string name = a["certificate"].get<std::string>();
+      auto it = cert_files_.find(s_.client.app + "/" + name);
+      if (it == cert_files_.end()) {
+        return Failed("NoSuchCertificate",
+                      "the client's app has no certificate named '" + name + "'");
+      }
+      client_certificate_ = it->second;
+    }
+    const json set = a.value("set", json::object());
+    for (const auto& [k, v] : set.items()) {
+      if (v.is_null()) {
+        config_set_[k] = std::nullopt;
+        continue;
+      }
+      auto value = Expand(v.get<std::string>());
+      if (!value) return std::unexpected(value.error());
+      config_set_[k] = *value;
+    }
+    return ConfigChanged();
+  }
+
+  // Certificates & secrets > Upload certificate: a new key pair and certificate, uploaded.
+  Result<void> AddCertificate(const json& a) {
+    const std::string app = a["app"].get<std::string>(), name = a["name"].get<std::string>();
+    auto id = AppId(app);
+    if (!id) return std::unexpected(id.error());
+    if (auto made = MakeCertificate(app, name, a.value("start", std::string("-1d")),
+                                    a.value("expires", std::string("+365d")));
+        !made) {
+      return made;
+    }
+    const std::string key = app + "/" + name;
+    auto added = aad_->directory().AddKey(kTenantId, *id,
+                                          {{"certificatePem", cert_pems_[key]},
+                                           {"keyId", cert_key_ids_[key]},
+                                           {"displayName", name}});
+    if (!added) return std::unexpected(added.error());
+    return {};
+  }
+
+  Result<void> RemoveCertificate(const json& a) {
+    const std::string app = a["app"].get<std::string>(), name = a["name"].get<std::string>();
+    auto id = AppId(app);
+    if (!id) return std::unexpected(id.error());
+    auto key = cert_key_ids_.find(app + "/" + name);
+    if (key == cert_key_ids_.end()) {
+      return Failed("NoSuchCertificate",
+                    "app '" + app + "' has no certificate named '" + name + "'");
+    }
+    return aad_->directory().RemoveKey(kTenantId, *id, key->second);
+  }
+
+  // Another process of the same app keeps `n` EWS requests for the client's mailbox in flight
+  // (EWSMaxConcurrency counts per app and mailbox); 0 lets them finish.
+  Result<void> HoldConnections(std::size_t n) {
+    held_.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto d = ews_->throttling().Admit(client_app_id_, s_.client.mailbox, false);
+      if (!d.admitted()) {
+        held_.clear();
+        return Failed("NotAdmitted", "the throttling policy refused held request " +
+                                         std::to_string(i + 1) + " of " + std::to_string(n));
+      }
+      held_.push_back(std::move(d));
+    }
+    return {};
+  }
+
+  // openClient: the client starts now, with the app the scenario's own PowerShell made.
+  Result<void> OpenClientStep() {
+    if (client_) return Failed("ClientOpen", "the client is already open");
+    if (!s_.client.app_id.empty()) {
+      auto id = Expand(s_.client.app_id);
+      auto secret = Expand(s_.client.secret_value);
+      if (!id) return std::unexpected(id.error());
+      if (!secret) return std::unexpected(secret.error());
+      client_app_id_ = *id;
+      client_secret_ = *secret;
+    }
+    if (auto ok = WriteConfig(); !ok) return ok;
+    if (auto ok = OpenClient(); !ok) return ok;
+    StepMonitor();
+    return {};
+  }
+
   Result<void> PowerShell(const std::vector<std::string>& lines,
-                          const std::optional<json>& expected_output) {
+                          const std::optional<json>& expected_output,
+                          const std::map<std::string, std::string>& capture = {}) {
     std::string script;
-    if (!admin_connected_) {
+    if (!admin_connected_ && !SelfConnecting()) {
       script += std::string("Connect-ExchangeOnline -UserPrincipalName ") + kAdminUpn +
                 " -ShowBanner:$false\n";
       admin_connected_ = true;
     }
-    for (const std::string& line : lines) script += Expand(line) + "\n";
+    for (const std::string& line : lines) {
+      auto expanded = Expand(line);
+      if (!expanded) return std::unexpected(expanded.error());
+      script += *expanded + "\n";
+    }
+    auto objects = RunAdmin(script);
+    if (!objects) return std::unexpected(objects.error());
+    if (expected_output) {
+      Result<void> expanded;
+      const json wanted = ExpandJson(*expected_output, expanded);
+      if (!expanded) return expanded;
+      for (std::size_t i = 0; i < wanted.size(); ++i) {
+        const json& want = wanted[i];
+        if (i >= objects->size()) {
+          return Failed("OutputMismatch", "output has " + std::to_string(objects->size()) +
+                                              " object(s), want at least " + std::to_string(i + 1));
+        }
+        const json& have = (*objects)[i];
+        for (const auto& [k, v] : want.items()) {
+          if (!have.contains(k) || have[k] != v) {
+            return Failed("OutputMismatch", "output object " + std::to_string(i) + " has " + k +
+                                                " = " + (have.contains(k) ? have[k].dump() : "nothing") +
+                                                ", want " + v.dump());
+          }
+        }
+        Line("  output " + (*expected_output)[i].dump());  // as written: no ids
+      }
+    }
+    for (const auto& [name, from] : capture) {
+      std::optional<json> value;
+      if (from.starts_with("$")) {
+        // A variable of the session, as the administrator would copy it from the console.
+        auto printed = RunAdmin(from + "\n");
+        if (!printed) return std::unexpected(printed.error());
+        if (printed->size() == 1) value = printed->front();
+      } else if (std::isdigit(static_cast<unsigned char>(from[0]))) {
+        value = JsonAt(json(*objects), from);
+      } else {
+        for (const json& o : *objects) {
+          if (o.is_object() && o.contains(from)) {
+            value = o[from];
+            break;
+          }
+        }
+      }
+      if (auto ok = Capture(name, from, value); !ok) return ok;
+    }
+    return {};
+  }
+
+  // Runs PowerShell in the scenario's session; the objects it output, one JSON value a line.
+  Result<std::vector<json>> RunAdmin(const std::string& script) {
     admin_out_.str("");
     admin_err_.str("");
     std::istringstream in(script);
@@ -644,65 +1101,243 @@ class World {
       return exo::Fail(ErrorCategory::kConfiguration, "PowerShellFailed",
                        std::to_string(failed) + " statement(s) failed: " + err);
     }
-    if (!expected_output) return {};
     std::vector<json> objects;
     std::istringstream out(admin_out_.str());
     for (std::string line; std::getline(out, line);) {
       auto j = json::parse(line, nullptr, false);
       if (!j.is_discarded()) objects.push_back(j);
     }
-    for (std::size_t i = 0; i < expected_output->size(); ++i) {
-      const json& want = (*expected_output)[i];
-      if (i >= objects.size()) {
-        return Failed("OutputMismatch", "output has " + std::to_string(objects.size()) +
-                                            " object(s), want at least " + std::to_string(i + 1));
-      }
-      for (const auto& [k, v] : want.items()) {
-        if (!objects[i].contains(k) || objects[i][k] != v) {
-          return Failed("OutputMismatch", "output object " + std::to_string(i) + " has " + k + " = " +
-                                              (objects[i].contains(k) ? objects[i][k].dump() : "nothing") +
-                                              ", want " + v.dump());
+    return objects;
+  }
+
+  // Whether a step can make a server sleep on the clock mid-request (ClockPump).
+  bool SlowAnswers() const {
+    return std::any_of(s_.timeline.begin(), s_.timeline.end(), [](const Step& step) {
+      if (step.kind == Step::Kind::kFault) return step.args["rule"].contains("latencyMs");
+      return step.kind == Step::Kind::kControl && step.args.contains("body") &&
+             step.args["body"].is_object() && step.args["body"].contains("holdMs");
+    });
+  }
+
+  // A scenario whose own lines sign in (the seed's 5.3 or hybrid 5.4) is not signed in for.
+  bool SelfConnecting() const {
+    auto connects = [](const std::string& line) {
+      std::size_t i = 0;
+      while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+      return Lower(line.substr(i)).starts_with("connect-exchangeonline");
+    };
+    if (std::any_of(s_.admin.begin(), s_.admin.end(), connects)) return true;
+    for (const Step& step : s_.timeline) {
+      if (step.kind != Step::Kind::kPowerShell) continue;
+      if (step.args.is_string() && connects(step.args.get<std::string>())) return true;
+      if (step.args.is_array()) {
+        for (const json& l : step.args) {
+          if (connects(l.get<std::string>())) return true;
         }
       }
-      Line("  output " + want.dump());
     }
+    return false;
+  }
+
+  Result<void> Capture(const std::string& name, const std::string& from,
+                       const std::optional<json>& value) {
+    if (!value || value->is_null() || value->is_object() || value->is_array()) {
+      return Failed("CaptureFailed", "nothing to capture as {{" + name + "}} from " + from);
+    }
+    vars_[name] = value->is_string() ? value->get<std::string>() : value->dump();
+    // The value itself may be a secret or an id: the transcript names the variable only.
+    Line("  captured {{" + name + "}}");
     return {};
   }
 
-  // {{daemon.appId}}, {{client.mailbox}}: names in PowerShell lines.
-  std::string Expand(std::string line) const {
-    for (const auto& [name, id] : app_ids_) {
-      const std::string token = "{{" + name + ".appId}}";
-      for (auto pos = line.find(token); pos != std::string::npos; pos = line.find(token)) {
-        line.replace(pos, token.size(), id);
+  // "a.b.0.c": a value inside a JSON document, if it is there.
+  static std::optional<json> JsonAt(const json& doc, const std::string& path) {
+    const json* at = &doc;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+      const std::size_t dot = std::min(path.find('.', start), path.size());
+      const std::string part = path.substr(start, dot - start);
+      if (at->is_array() && !part.empty() && std::all_of(part.begin(), part.end(), [](char ch) {
+            return std::isdigit(static_cast<unsigned char>(ch));
+          })) {
+        const std::size_t i = std::stoul(part);
+        if (i >= at->size()) return std::nullopt;
+        at = &(*at)[i];
+      } else if (at->is_object() && at->contains(part)) {
+        at = &(*at)[part];
+      } else {
+        return std::nullopt;
       }
+      start = dot + 1;
     }
-    const std::string token = "{{client.mailbox}}";
-    for (auto pos = line.find(token); pos != std::string::npos; pos = line.find(token)) {
-      line.replace(pos, token.size(), s_.client.mailbox);
+    return *at;
+  }
+
+  // `want` inside `have`: objects key by key, arrays as a subsequence, anything else equal.
+  static bool JsonContains(const json& want, const json& have) {
+    if (want.is_object()) {
+      if (!have.is_object()) return false;
+      for (const auto& [k, v] : want.items()) {
+        if (!have.contains(k) || !JsonContains(v, have[k])) return false;
+      }
+      return true;
+    }
+    if (want.is_array()) {
+      if (!have.is_array()) return false;
+      std::size_t next = 0;
+      for (const json& w : want) {
+        while (next < have.size() && !JsonContains(w, have[next])) ++next;
+        if (next == have.size()) return false;
+        ++next;
+      }
+      return true;
+    }
+    return want == have;
+  }
+
+  // "{{name}}" in a line: {{daemon.appId}}, {{daemon.secrets.ci}}, {{client.mailbox}},
+  // {{tenant}}, or a variable captured earlier. An unknown name is an error, never left as text.
+  Result<std::string> Expand(std::string line) const {
+    for (std::size_t pos = line.find("{{"); pos != std::string::npos; pos = line.find("{{", pos)) {
+      const std::size_t end = line.find("}}", pos);
+      if (end == std::string::npos) break;
+      const std::string name = line.substr(pos + 2, end - pos - 2);
+      auto value = Variable(name);
+      if (!value) {
+        return exo::Fail(ErrorCategory::kConfiguration, "UnknownVariable",
+                         "{{" + name + "}} is not an app's appId or secret, client.mailbox, tenant "
+                         "or a captured variable (yet)");
+      }
+      line.replace(pos, end + 2 - pos, *value);
+      pos += value->size();
     }
     return line;
   }
 
-  // Fault rules go through the control API (POST /_exo/faults), exactly as out of process.
-  Result<void> Fault(const json& a) {
+  std::optional<std::string> Variable(const std::string& name) const {
+    if (auto it = vars_.find(name); it != vars_.end()) return it->second;
+    if (name == "client.mailbox") return s_.client.mailbox;
+    if (name == "tenant") return std::string(kTenantId);
+    for (const auto& [app, id] : app_ids_) {
+      if (name == app + ".appId") return id;
+      const std::string prefix = app + ".secrets.";
+      if (name.starts_with(prefix)) {
+        if (auto it = secrets_.find(app + "/" + name.substr(prefix.size())); it != secrets_.end()) {
+          return it->second;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  json ExpandJson(const json& j, Result<void>& ok) const {
+    if (j.is_string()) {
+      auto s = Expand(j.get<std::string>());
+      if (!s) {
+        ok = std::unexpected(s.error());
+        return j;
+      }
+      return *s;
+    }
+    json out = j;
+    if (j.is_object() || j.is_array()) {
+      for (auto it = out.begin(); it != out.end(); ++it) *it = ExpandJson(*it, ok);
+    }
+    return out;
+  }
+
+  static std::string FormEncode(const std::string& v) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char ch : v) {
+      if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+        out += static_cast<char>(ch);
+      } else {
+        out += '%';
+        out += kHex[ch >> 4];
+        out += kHex[ch & 15];
+      }
+    }
+    return out;
+  }
+
+  // One HTTP request to a server of the world, as out of process: the control API (faults,
+  // propagation, signing keys, throttling), or any endpoint (a token request with a credential
+  // the client does not hold). Not the client's traffic: no transcript "http" line.
+  Result<void> Control(const json& a, const std::optional<json>& expected = std::nullopt,
+                       const std::map<std::string, std::string>& capture = {}) {
     const std::string server = a.value("server", std::string("ews"));
     std::string base;
     if (server == "ews") base = ews_->base_url();
     else if (server == "aad") base = aad_->base_url();
     else if (server == "onprem" && onprem_) base = onprem_->base_url();
-    else return Failed("NoSuchServer", "fault.server must be ews, aad or onprem");
+    else return Failed("NoSuchServer", "server must be ews, aad or onprem (with world.onPremises)");
+    auto path = Expand(a.value("path", std::string("/")));
+    if (!path) return std::unexpected(path.error());
     client::HttpRequest request;
-    request.method = "POST";
-    request.url = base + "/_exo/faults";
-    request.headers.emplace("Content-Type", "application/json");
-    request.body = a["rule"].dump();
+    request.method = a.value("method", std::string("POST"));
+    request.url = base + *path;
+    Result<void> expanded;
+    const json headers = ExpandJson(a.value("headers", json::object()), expanded);
+    for (const auto& [k, v] : headers.items()) request.headers.emplace(k, v.get<std::string>());
+    auto content_type = [&](const char* type) {
+      if (!std::any_of(request.headers.begin(), request.headers.end(),
+                       [](const auto& h) { return Lower(h.first) == "content-type"; })) {
+        request.headers.emplace("Content-Type", type);
+      }
+    };
+    if (a.contains("body") && a["body"].is_string()) {
+      // A text body as written (SOAP to EWS, say), its Content-Type from `headers`.
+      content_type("text/plain");
+      request.body = ExpandJson(a["body"], expanded).get<std::string>();
+    } else if (a.contains("body")) {
+      content_type("application/json");
+      request.body = ExpandJson(a["body"], expanded).dump();
+    } else if (a.contains("form")) {
+      content_type("application/x-www-form-urlencoded");
+      const json form = ExpandJson(a["form"], expanded);
+      for (const auto& [k, v] : form.items()) {
+        request.body += (request.body.empty() ? "" : "&") + FormEncode(k) + "=" +
+                        FormEncode(v.get<std::string>());
+      }
+    }
+    if (!expanded) return expanded;
     auto response = http_->Send(request);
     if (!response) return std::unexpected(response.error());
+    std::string body = response->body;
     if (response->status / 100 != 2) {
-      return Failed("FaultRefused", "the control API refused the rule: " + response->body);
+      if (body.size() > 600) body.resize(600);
+      return exo::Fail(ErrorCategory::kProtocol, "HTTP " + std::to_string(response->status),
+                       request.method + " " + *path + " answered " +
+                           std::to_string(response->status) + ": " + body);
+    }
+    const json answer = body.empty() ? json() : json::parse(body, nullptr, false);
+    if (expected) {
+      const json want = ExpandJson(*expected, expanded);
+      if (!expanded) return expanded;
+      // A string is looked for in the body as text (a SOAP answer); anything else as JSON.
+      const bool found = want.is_string()
+                             ? body.find(want.get<std::string>()) != std::string::npos
+                             : JsonContains(want, answer);
+      if (!found) {
+        if (body.size() > 600) body.resize(600);
+        return Failed("OutputMismatch", request.method + " " + *path + " answered " + body +
+                                            ", which does not contain " + want.dump());
+      }
+      Line("  output " + expected->dump());
+    }
+    for (const auto& [name, from] : capture) {
+      if (auto ok = Capture(name, from, JsonAt(answer, from)); !ok) return ok;
     }
     return {};
+  }
+
+  // Fault rules go through the control API (POST /_exo/faults), exactly as out of process.
+  Result<void> Fault(const json& a) {
+    return Control({{"server", a.value("server", std::string("ews"))},
+                    {"method", "POST"},
+                    {"path", "/_exo/faults"},
+                    {"body", a["rule"]}});
   }
 
   // A crash in-process: the monitor is dropped without its clean shutdown. Its destructor
@@ -712,6 +1347,7 @@ class World {
   // change the monitor made was already committed, as after a real crash between steps.
   Result<void> Crash() {
     const std::string dead = owner_.empty() ? s_.client.owner : owner_;
+    Line("crash: " + dead + " dies");
     CloseClient();
     auto store = client::OpenSqliteCheckpointStore(dir_.path() / "exo-mailbox.db");
     if (!store) return std::unexpected(store.error());
@@ -793,7 +1429,21 @@ class World {
         for (const auto& x : v) out += (out.size() > 1 ? ", \"" : "\"") + x + "\"";
         return out + "]";
       };
-      Fail(where, "handed " + list(handed_order_) + ", want " + list(*e.handed));
+      // Say what is wrong, not only that the lists differ: lost messages first.
+      std::vector<std::string> missing, extra;
+      for (const auto& w : *e.handed) {
+        if (std::find(handed_order_.begin(), handed_order_.end(), w) == handed_order_.end()) {
+          missing.push_back(w);
+        }
+      }
+      for (const auto& h : handed_order_) {
+        if (std::find(e.handed->begin(), e.handed->end(), h) == e.handed->end()) extra.push_back(h);
+      }
+      std::string why;
+      if (!missing.empty()) why += "; never handed: " + list(missing);
+      if (!extra.empty()) why += "; not expected: " + list(extra);
+      if (missing.empty() && extra.empty()) why = "; same messages, another order";
+      Fail(where, "handed " + list(handed_order_) + ", want " + list(*e.handed) + why);
     }
     for (const auto& [mailbox, want] : e.unread) CheckInbox(where, mailbox, want, true);
     for (const auto& [mailbox, want] : e.inbox) CheckInbox(where, mailbox, want, false);
@@ -847,12 +1497,14 @@ class World {
   void Fail(const std::string& where, const std::string& what) {
     const std::string f = "at " + FormatOffset(clock_.Monotonic() - start_) + " " + where + ": " + what;
     r_.failures.push_back(f);
+    r_.markers.push_back(Marker{clock_.Monotonic() - start_, "fail", where + ": " + what});
     Line("FAIL " + where);
   }
 
   const Scenario& s_;
+  const RunOptions& o_;
   ScenarioResult& r_;
-  ScratchDir dir_;
+  internal::ScratchDir dir_{"exo-scenario"};
   SimulatedClock clock_;
   SeededRandom random_;
   MonoTime start_{};
@@ -860,6 +1512,13 @@ class World {
   std::unique_ptr<mock_ews::MockEws> ews_, onprem_;
   std::unique_ptr<client::HttpTransport> http_;
   std::unique_ptr<internal::RoutedHttpTransport> routed_;
+  std::unique_ptr<internal::ObservedTransport> observed_;
+  std::shared_ptr<internal::CrashingStore> store_;
+  int crash_countdown_ = 0;                // the broken client's crash point, in messages
+  std::string last_handed_key_;
+  std::set<std::string> lost_commits_;     // keys whose commit a crash inside a batch lost
+  Span span_;
+  bool span_open_ = false;
   NoTerminal prompter_;
   std::ostringstream admin_out_, admin_err_;
   std::unique_ptr<admin::Runner> admin_;
@@ -868,6 +1527,15 @@ class World {
   std::map<std::string, std::string> secrets_;  // "app/secret" -> text
   std::map<std::string, std::vector<std::string>> app_secrets_;  // every text an app has had
   std::string client_secret_;
+  std::string client_app_id_;
+  std::filesystem::path client_certificate_;               // empty: the secret
+  std::map<std::string, std::optional<std::string>> config_set_;  // updateConfig "set"
+  std::map<std::string, std::filesystem::path>
+      cert_files_;  // "app/cert" -> key and certificate PEM
+  std::map<std::string, std::string> cert_pems_, cert_key_ids_;  // "app/cert" -> its PEM, keyId
+  std::map<std::string, std::string> vars_;                // captured: name -> value
+  std::vector<mock_ews::ThrottlingPolicy::Decision> held_;  // holdConnections
+  std::unique_ptr<ClockPump> pump_;                         // slow answers (latencyMs, holdMs)
   std::filesystem::path key_file_, config_file_;
   std::unique_ptr<client::MailboxClient> client_;
   std::shared_ptr<client::MailboxMonitor> monitor_;
@@ -883,15 +1551,35 @@ class World {
 
 }  // namespace
 
-ScenarioResult RunScenario(const Scenario& scenario) {
+const char* ToString(ClientDouble d) {
+  switch (d) {
+    case ClientDouble::kNone: return "none";
+    case ClientDouble::kIgnoresBackOff: return "ignores-backoff";
+    case ClientDouble::kNeverRefreshesTokens: return "never-refreshes-tokens";
+    case ClientDouble::kCommitsBeforeHanding: return "commits-before-handing";
+  }
+  return "none";
+}
+
+std::optional<ClientDouble> ParseClientDouble(const std::string& name) {
+  for (ClientDouble d : {ClientDouble::kNone, ClientDouble::kIgnoresBackOff,
+                         ClientDouble::kNeverRefreshesTokens, ClientDouble::kCommitsBeforeHanding}) {
+    if (name == ToString(d)) return d;
+  }
+  return std::nullopt;
+}
+
+ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {
   ScenarioResult result;
   result.name = scenario.name;
+  result.description = scenario.description;
+  result.tags = scenario.tags;
   result.file = scenario.file;
   result.seed = scenario.seed;
   // Wall time only for the report; the scenario itself never reads it.
   const auto began = RealClock::Instance().Monotonic();
   {
-    World world(scenario, result);
+    World world(scenario, options, result);
     world.Run();
   }
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(

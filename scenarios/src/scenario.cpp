@@ -7,6 +7,7 @@
 #include <set>
 
 #include "exo/common/file.hpp"
+#include "exo/common/time_format.hpp"
 
 namespace exo::scenarios {
 namespace {
@@ -167,7 +168,9 @@ Result<Expectation> ParseExpectation(const Context& c, const json& j, const std:
 
 Result<WorldSpec> ParseWorld(const Context& c, const json& j) {
   WorldSpec w;
-  if (auto ok = OnlyKeys(c, j, "world", {"apps", "mailboxes", "groups", "onPremises", "tokenLifetime"});
+  if (auto ok = OnlyKeys(c, j, "world",
+                         {"apps", "mailboxes", "groups", "onPremises", "tokenLifetime", "settings",
+                          "propagation", "start"});
       !ok) {
     return std::unexpected(ok.error());
   }
@@ -176,7 +179,9 @@ Result<WorldSpec> ParseWorld(const Context& c, const json& j) {
     for (std::size_t i = 0; i < j["apps"].size(); ++i) {
       const json& a = j["apps"][i];
       const std::string where = "world.apps[" + std::to_string(i) + "]";
-      if (auto ok = OnlyKeys(c, a, where, {"name", "appId", "secrets", "consent", "enabled"}); !ok) {
+      if (auto ok = OnlyKeys(c, a, where,
+                             {"name", "appId", "secrets", "certificates", "consent", "enabled"});
+          !ok) {
         return std::unexpected(ok.error());
       }
       AppSpec app;
@@ -214,7 +219,29 @@ Result<WorldSpec> ParseWorld(const Context& c, const json& j) {
           app.secrets.push_back(secret);
         }
       }
-      if (app.secrets.empty()) app.secrets.push_back({"secret1"});
+      if (a.contains("certificates")) {
+        if (!a["certificates"].is_array())
+          return c.Fail(where + ".certificates", "must be an array");
+        for (std::size_t k = 0; k < a["certificates"].size(); ++k) {
+          const json& s = a["certificates"][k];
+          const std::string cw = where + ".certificates[" + std::to_string(k) + "]";
+          if (auto ok = OnlyKeys(c, s, cw, {"name", "start", "expires"}); !ok) {
+            return std::unexpected(ok.error());
+          }
+          CertificateSpec cert;
+          auto cn = Str(c, s, "name", cw, "certificate" + std::to_string(k + 1));
+          auto st = Str(c, s, "start", cw, cert.start);
+          auto ce = Str(c, s, "expires", cw, cert.expires);
+          if (!cn) return std::unexpected(cn.error());
+          if (!st) return std::unexpected(st.error());
+          if (!ce) return std::unexpected(ce.error());
+          cert.name = *cn;
+          cert.start = *st;
+          cert.expires = *ce;
+          app.certificates.push_back(cert);
+        }
+      }
+      if (app.secrets.empty() && app.certificates.empty()) app.secrets.push_back({"secret1"});
       w.apps.push_back(app);
     }
   }
@@ -273,7 +300,43 @@ Result<WorldSpec> ParseWorld(const Context& c, const json& j) {
     if (!d) return c.Fail("world.tokenLifetime", d.error().message);
     w.token_lifetime = *d;
   }
-  if (w.apps.empty()) return c.Fail("world.apps", "a world needs at least one app");
+  if (j.contains("settings")) {
+    const json& st = j["settings"];
+    if (auto ok = OnlyKeys(c, st, "world.settings", {"secretPropagation", "consentPropagation"});
+        !ok) {
+      return std::unexpected(ok.error());
+    }
+    for (auto [key, field] : {std::pair{"secretPropagation", &w.secret_propagation},
+                              std::pair{"consentPropagation", &w.consent_propagation}}) {
+      if (!st.contains(key)) continue;
+      auto s = Str(c, st, key, "world.settings");
+      if (!s) return std::unexpected(s.error());
+      auto d = ParseOffset(*s);
+      if (!d) return c.Fail(std::string("world.settings.") + key, d.error().message);
+      *field = *d;
+    }
+  }
+  if (j.contains("propagation")) {
+    // The mock validates the values (windows, counts); a misspelt key is caught here.
+    if (auto ok = OnlyKeys(c, j["propagation"], "world.propagation",
+                           {"frontEnds", "pinnedFrontEnd", "accessPolicy", "accessPolicyRemoval",
+                            "groupMembership", "ewsAllowedAppIds", "ewsEnabled",
+                            "mailboxEwsEnabled", "licence", "rbacIdleResetMinutes",
+                            "rbacMaxLifetimeMinutes"});
+        !ok) {
+      return std::unexpected(ok.error());
+    }
+    w.exchange_propagation = j["propagation"];
+  }
+  if (j.contains("start")) {
+    auto s = Str(c, j, "start", "world");
+    if (!s) return std::unexpected(s.error());
+    auto t = ParseIso8601(*s);
+    if (!t)
+      return c.Fail("world.start",
+                    "'" + *s + "' is not an ISO 8601 UTC time like 2027-03-31T23:00:00Z");
+    w.start = *t;
+  }
   if (w.mailboxes.empty() && !w.on_premises) return c.Fail("world.mailboxes", "a world needs a mailbox");
   return w;
 }
@@ -281,13 +344,16 @@ Result<WorldSpec> ParseWorld(const Context& c, const json& j) {
 Result<ClientSpec> ParseClient(const Context& c, const json& j, const WorldSpec& world) {
   ClientSpec s;
   if (auto ok = OnlyKeys(c, j, "client",
-                         {"app", "secret", "mailbox", "folder", "disposition", "autodiscover",
-                          "pollInterval", "owner"});
+                         {"app", "secret", "certificate", "appId", "secretValue", "mailbox",
+                          "folder", "disposition", "autodiscover", "pollInterval", "owner",
+                          "syncBatch"});
       !ok) {
     return std::unexpected(ok.error());
   }
   for (auto [key, field] :
-       {std::pair{"app", &s.app}, std::pair{"secret", &s.secret}, std::pair{"mailbox", &s.mailbox},
+       {std::pair{"app", &s.app}, std::pair{"secret", &s.secret},
+        std::pair{"certificate", &s.certificate}, std::pair{"appId", &s.app_id},
+        std::pair{"secretValue", &s.secret_value}, std::pair{"mailbox", &s.mailbox},
         std::pair{"folder", &s.folder}, std::pair{"disposition", &s.disposition},
         std::pair{"owner", &s.owner}}) {
     auto v = Str(c, j, key, "client", *field);
@@ -304,15 +370,52 @@ Result<ClientSpec> ParseClient(const Context& c, const json& j, const WorldSpec&
     if (!d || *d <= Duration::zero()) return c.Fail("client.pollInterval", "must be a duration like 60s");
     s.poll_interval = *d;
   }
-  if (s.app.empty()) s.app = world.apps.front().name;
-  auto app = std::find_if(world.apps.begin(), world.apps.end(),
-                          [&](const AppSpec& a) { return a.name == s.app; });
-  if (app == world.apps.end()) return c.Fail("client.app", "no app named '" + s.app + "' in the world");
-  if (s.secret.empty()) s.secret = app->secrets.front().name;
-  if (s.secret != "wrong" &&
-      std::none_of(app->secrets.begin(), app->secrets.end(),
-                   [&](const SecretSpec& x) { return x.name == s.secret; })) {
-    return c.Fail("client.secret", "app '" + s.app + "' has no secret named '" + s.secret + "'");
+  if (j.contains("syncBatch")) {
+    auto n = Count(c, j["syncBatch"], "client.syncBatch");
+    if (!n) return std::unexpected(n.error());
+    if (*n < 1 || *n > 512)
+      return c.Fail("client.syncBatch", "must be 1 to 512 (MaxChangesReturned)");
+    s.sync_batch = static_cast<int>(*n);
+  }
+  if (!s.app_id.empty() || !s.secret_value.empty()) {
+    // An app made during the run (the seed's own PowerShell): nothing of the world's apps applies.
+    if (s.app_id.empty() || s.secret_value.empty()) {
+      return c.Fail("client", "appId and secretValue go together");
+    }
+    if (!s.app.empty() || !s.secret.empty() || !s.certificate.empty()) {
+      return c.Fail(
+          "client",
+          "appId/secretValue name an app outside the world: no app, secret or certificate");
+    }
+  } else {
+    if (world.apps.empty()) {
+      return c.Fail("client",
+                    "the world has no apps: give appId and secretValue (\"{{captured}}\")");
+    }
+    if (s.app.empty()) s.app = world.apps.front().name;
+    auto app = std::find_if(world.apps.begin(), world.apps.end(),
+                            [&](const AppSpec& a) { return a.name == s.app; });
+    if (app == world.apps.end())
+      return c.Fail("client.app", "no app named '" + s.app + "' in the world");
+    if (!s.certificate.empty()) {
+      if (!s.secret.empty()) return c.Fail("client", "a secret or a certificate, not both");
+      if (std::none_of(app->certificates.begin(), app->certificates.end(),
+                       [&](const CertificateSpec& x) { return x.name == s.certificate; })) {
+        return c.Fail("client.certificate",
+                      "app '" + s.app + "' has no certificate named '" + s.certificate + "'");
+      }
+    } else {
+      if (s.secret.empty() && app->secrets.empty()) {
+        return c.Fail("client", "app '" + s.app + "' has no secrets: name one of its certificates");
+      }
+      if (s.secret.empty()) s.secret = app->secrets.front().name;
+      if (s.secret != "wrong" &&
+          std::none_of(app->secrets.begin(), app->secrets.end(),
+                       [&](const SecretSpec& x) { return x.name == s.secret; })) {
+        return c.Fail("client.secret",
+                      "app '" + s.app + "' has no secret named '" + s.secret + "'");
+      }
+    }
   }
   if (s.mailbox.empty()) {
     s.mailbox = world.mailboxes.empty() ? world.on_premises->mailboxes.at(0) : world.mailboxes.front();
@@ -339,14 +442,34 @@ constexpr StepKey kStepKeys[] = {
     {"secondProject", Step::Kind::kSecondProject},
     {"invalidateSyncState", Step::Kind::kInvalidateSyncState},
     {"advance", Step::Kind::kAdvance},
+    {"control", Step::Kind::kControl},
+    {"openClient", Step::Kind::kOpenClient},
+    {"updateConfig", Step::Kind::kUpdateConfig},
+    {"addCertificate", Step::Kind::kAddCertificate},
+    {"removeCertificate", Step::Kind::kRemoveCertificate},
+    {"holdConnections", Step::Kind::kHoldConnections},
 };
+
+// A PEM certificate name, an app name and no other keys: addCertificate, removeCertificate.
+Result<void> CertificateArgs(const Context& c, const json& a, const std::string& w, bool adding) {
+  std::set<std::string> keys = {"app", "name"};
+  if (adding) keys.insert({"start", "expires"});
+  if (auto ok = OnlyKeys(c, a, w, keys); !ok) return ok;
+  for (const auto& [k, v] : a.items()) {
+    if (!v.is_string() || v.get<std::string>().empty())
+      return c.Fail(w + "." + k, "must be a non-empty string");
+  }
+  if (!a.contains("app") || !a.contains("name"))
+    return c.Fail(w, "needs an app and a certificate name");
+  return {};
+}
 
 Result<Step> ParseStep(const Context& c, const json& j, std::size_t index) {
   const std::string where = "timeline[" + std::to_string(index) + "]";
   if (!j.is_object()) return c.Fail(where, "a step is an object");
   Step step;
   step.where = where;
-  std::set<std::string> allowed = {"at", "expect", "mustFail", "output", "note"};
+  std::set<std::string> allowed = {"at", "expect", "mustFail", "output", "capture", "note"};
   for (const auto& k : kStepKeys) allowed.insert(k.key);
   if (auto ok = OnlyKeys(c, j, where, allowed); !ok) return std::unexpected(ok.error());
   auto at = Str(c, j, "at", where);
@@ -389,8 +512,32 @@ Result<Step> ParseStep(const Context& c, const json& j, std::size_t index) {
     step.must_fail = failure;
   }
   if (j.contains("output")) {
-    if (step.kind != Step::Kind::kPowerShell) return c.Fail(where + ".output", "only for powershell");
-    step.output = j["output"].is_array() ? j["output"] : json::array({j["output"]});
+    if (step.kind == Step::Kind::kControl) {
+      step.output = j["output"];
+    } else if (step.kind == Step::Kind::kPowerShell) {
+      step.output = j["output"].is_array() ? j["output"] : json::array({j["output"]});
+    } else {
+      return c.Fail(where + ".output", "only for powershell and control");
+    }
+  }
+  if (j.contains("capture")) {
+    const std::string cw = where + ".capture";
+    if (step.kind != Step::Kind::kPowerShell && step.kind != Step::Kind::kControl) {
+      return c.Fail(cw, "only for powershell and control");
+    }
+    if (!j["capture"].is_object() || j["capture"].empty()) {
+      return c.Fail(cw, "maps variable names to what to take (\"AppId\", \"$secret.SecretText\")");
+    }
+    for (const auto& [name, from] : j["capture"].items()) {
+      const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+      });
+      if (!plain) return c.Fail(cw + "." + name, "a variable name is letters, digits and _");
+      if (!from.is_string() || from.get<std::string>().empty()) {
+        return c.Fail(cw + "." + name, "must be a non-empty string");
+      }
+      step.capture[name] = from.get<std::string>();
+    }
   }
   // Each action's value, checked now rather than half-way through a run.
   const json& a = step.args;
@@ -431,9 +578,88 @@ Result<Step> ParseStep(const Context& c, const json& j, std::size_t index) {
     case Step::Kind::kSecondProject:
       if (auto ok = OnlyKeys(c, a, w, {"owner"}); !ok) return std::unexpected(ok.error());
       break;
+    case Step::Kind::kControl: {
+      if (auto ok = OnlyKeys(c, a, w, {"server", "method", "path", "headers", "body", "form"});
+          !ok) {
+        return std::unexpected(ok.error());
+      }
+      static const std::set<std::string> kServers = {"aad", "ews", "onprem"};
+      static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+      if (!a.contains("server") || !a["server"].is_string() || !kServers.contains(a["server"])) {
+        return c.Fail(w + ".server", "must be aad, ews or onprem");
+      }
+      if (!a.contains("method") || !a["method"].is_string() || !kMethods.contains(a["method"])) {
+        return c.Fail(w + ".method", "must be GET, POST, PUT, PATCH or DELETE");
+      }
+      if (!a.contains("path") || !a["path"].is_string() ||
+          !a["path"].get<std::string>().starts_with("/")) {
+        return c.Fail(w + ".path", "must be a path starting with /");
+      }
+      if (a.contains("body") && a.contains("form")) return c.Fail(w, "a body or a form, not both");
+      if (a.contains("headers")) {
+        if (!a["headers"].is_object()) return c.Fail(w + ".headers", "must map names to strings");
+        for (const auto& [k, v] : a["headers"].items()) {
+          if (!v.is_string()) return c.Fail(w + ".headers." + k, "must be a string");
+        }
+      }
+      if (a.contains("form")) {
+        if (!a["form"].is_object()) return c.Fail(w + ".form", "must map names to strings");
+        for (const auto& [k, v] : a["form"].items()) {
+          if (!v.is_string()) return c.Fail(w + ".form." + k, "must be a string");
+        }
+      }
+      break;
+    }
+    case Step::Kind::kOpenClient:
+      if (!a.is_object() || !a.empty()) return c.Fail(w, "is {}");
+      break;
+    case Step::Kind::kUpdateConfig: {
+      if (auto ok = OnlyKeys(c, a, w, {"secret", "certificate", "set"}); !ok) {
+        return std::unexpected(ok.error());
+      }
+      if (a.empty()) return c.Fail(w, "changes a secret, a certificate or keys (set)");
+      if (a.contains("secret") && a.contains("certificate")) {
+        return c.Fail(w, "a secret or a certificate, not both");
+      }
+      for (const char* k : {"secret", "certificate"}) {
+        if (a.contains(k) && (!a[k].is_string() || a[k].get<std::string>().empty())) {
+          return c.Fail(w + "." + k, "names one of the client app's credentials");
+        }
+      }
+      if (a.contains("set")) {
+        if (!a["set"].is_object() || a["set"].empty())
+          return c.Fail(w + ".set", "maps .config keys to values");
+        for (const auto& [k, v] : a["set"].items()) {
+          if (!k.starts_with("EmailIntegration"))
+            return c.Fail(w + ".set." + k, "is not an EmailIntegration* key");
+          if (!v.is_string() && !v.is_null())
+            return c.Fail(w + ".set." + k, "must be a string, or null to remove it");
+        }
+      }
+      break;
+    }
+    case Step::Kind::kAddCertificate:
+    case Step::Kind::kRemoveCertificate:
+      if (auto ok = CertificateArgs(c, a, w, step.kind == Step::Kind::kAddCertificate); !ok) {
+        return std::unexpected(ok.error());
+      }
+      break;
+    case Step::Kind::kHoldConnections:
+      if (auto n = Count(c, a, w); !n) return std::unexpected(n.error());
+      break;
     case Step::Kind::kAdvance:
-    case Step::Kind::kRestart:
     case Step::Kind::kCrash:
+      // true or {}: between two commits, now; {"afterHanding": N}: inside the next batch, just after the
+      // application got its N-th message and before the monitor committed that.
+      if (a.is_object()) {
+        if (auto ok = OnlyKeys(c, a, w, {"afterHanding"}); !ok) return std::unexpected(ok.error());
+        if (a.contains("afterHanding") &&
+            (!a["afterHanding"].is_number_unsigned() || a["afterHanding"].get<int>() < 1)) {
+          return c.Fail(w + ".afterHanding", "must be a positive count of messages");
+        }
+      }
+      break;
+    case Step::Kind::kRestart:
     case Step::Kind::kInvalidateSyncState:
     case Step::Kind::kExpect:
       break;
@@ -546,6 +772,10 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& file)
   }
   std::stable_sort(s.timeline.begin(), s.timeline.end(),
                    [](const Step& a, const Step& b) { return a.at < b.at; });
+  if (std::count_if(s.timeline.begin(), s.timeline.end(),
+                    [](const Step& x) { return x.kind == Step::Kind::kOpenClient; }) > 1) {
+    return c.Fail("timeline", "the client opens once: one openClient step at most");
+  }
   if (!s.timeline.empty()) s.end = s.timeline.back().at;
   if (j.contains("end")) {
     auto e = Str(c, j, "end", "scenario");

@@ -146,6 +146,51 @@ TEST(ClientConfigTest, UnknownKeysWarnDuplicatesFail) {
       HasSubstr("more than once"));
 }
 
+// Verifies EmailIntegrationTransport chooses ews (the default), graph or auto in any case, and
+// EmailIntegrationGraphUrl defaults to Microsoft Graph's public cloud, the version and trailing
+// slash of a pasted URL dropped.
+TEST(ClientConfigTest, TransportAndGraphUrl) {
+  auto c = ParseClientConfig(Config(""));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->transport, TransportKind::kEws);
+  EXPECT_EQ(c->graph_url, "https://graph.microsoft.com");
+  for (const auto& [value, kind] :
+       {std::pair<const char*, TransportKind>{"ews", TransportKind::kEws},
+        {"Graph", TransportKind::kGraph},
+        {"AUTO", TransportKind::kAuto}}) {
+    auto t = ParseClientConfig(
+        Config(std::string("<add key=\"EmailIntegrationTransport\" value=\"") + value + "\"/>"));
+    ASSERT_TRUE(t.has_value()) << value;
+    EXPECT_EQ(t->transport, kind) << value;
+  }
+  auto us = ParseClientConfig(
+      Config("<add key=\"EmailIntegrationGraphUrl\" value=\"https://graph.microsoft.us/v1.0/\"/>"));
+  ASSERT_TRUE(us.has_value()) << us.error().Describe();
+  EXPECT_EQ(us->graph_url, "https://graph.microsoft.us");
+  auto test = ParseClientConfig(
+      Config("<add key=\"EmailIntegrationGraphUrl\" value=\"http://127.0.0.1:8443\"/>"));
+  ASSERT_TRUE(test.has_value());
+  EXPECT_EQ(test->graph_url, "http://127.0.0.1:8443");
+}
+
+// Verifies a wrong transport or Graph URL is refused naming the key and what it takes.
+TEST(ClientConfigTest, BadTransportOrGraphUrlNamesTheKey) {
+  const Error transport =
+      ParseError(Config("<add key=\"EmailIntegrationTransport\" value=\"rest\"/>"));
+  EXPECT_EQ(transport.category, ErrorCategory::kConfiguration);
+  EXPECT_THAT(transport.message, HasSubstr("EmailIntegrationTransport"));
+  EXPECT_THAT(transport.message, HasSubstr("'rest'"));
+  EXPECT_THAT(transport.remedy, HasSubstr("auto"));
+  EXPECT_THAT(ParseError(Config("<add key=\"EmailIntegrationGraphUrl\" "
+                                "value=\"http://graph.microsoft.com\"/>"))
+                  .message,
+              HasSubstr("EmailIntegrationGraphUrl"));
+  EXPECT_THAT(ParseError(Config("<add key=\"EmailIntegrationGraphUrl\" "
+                                "value=\"https://graph.microsoft.com/v1.0?x=1\"/>"))
+                  .message,
+              HasSubstr("EmailIntegrationGraphUrl"));
+}
+
 // Verifies malformed XML and DOCTYPEs are refused with a clear message.
 TEST(ClientConfigTest, RefusesBrokenXml) {
   EXPECT_THAT(ParseError("<configuration><appSettings>").message, HasSubstr("not well-formed"));

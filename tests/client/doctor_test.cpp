@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "configured_client.hpp"
+#include "fake_graph.hpp"
 
 namespace exo::client::test {
 namespace {
@@ -18,6 +19,17 @@ class DoctorTest : public ConfiguredTest {
  protected:
   DoctorReport Run(DoctorOptions options = {}) {
     return RunDoctor(config_file_, clock_, random_, std::move(options));
+  }
+
+  // Reads the mailbox over Graph (a test double at https://graph.test, behind the same HTTPS
+  // transport as mock-aad and mock-ews).
+  DoctorOptions UseGraph(FakeGraph& graph) {
+    WriteConfig(aad::test::kDaemonAppId, aad::test::kDaemonSecret,
+                {{"EmailIntegrationTransport", "graph"},
+                 {"EmailIntegrationGraphUrl", graph.base()}});
+    DoctorOptions o;
+    o.http = std::make_shared<GraphRouter>(graph, *http_);
+    return o;
   }
 
   static const DoctorCheck& Check(const DoctorReport& r, const std::string& id) {
@@ -34,23 +46,66 @@ class DoctorTest : public ConfiguredTest {
   }
 };
 
-// Verifies a correct setup passes every check; before 2027-04-01 EWS on Exchange Online is a
-// warning that names the date and the allow list.
+// Verifies a correct setup passes every check; the transport line says EWS and why (the
+// default); before 2027-04-01 an Exchange Online mailbox still read over EWS is a warning that
+// names the date, the allow list and the move to Graph.
 TEST_F(DoctorTest, HealthySetupPassesWithRetirementWarning) {
   WriteConfig();
   const DoctorReport r = Run();
   EXPECT_EQ(r.failures(), 0) << r.ToText();
-  ASSERT_EQ(r.checks.size(), 12u) << r.ToText();
-  for (const char* id : {"config", "secret", "authority", "token", "roles", "audience", "ews",
-                         "impersonation", "folder", "disposition", "state"}) {
+  ASSERT_EQ(r.checks.size(), 13u) << r.ToText();
+  for (const char* id : {"config", "secret", "authority", "transport", "token", "roles", "audience",
+                         "ews", "impersonation", "folder", "disposition", "state"}) {
     EXPECT_EQ(Check(r, id).outcome, Outcome::kPass) << id << "\n" << r.ToText();
   }
+  EXPECT_THAT(Check(r, "transport").detail, HasSubstr("EWS at " + ews_->ews_url()));
+  EXPECT_THAT(Check(r, "transport").detail,
+              HasSubstr("EmailIntegrationTransport=ews (the default)"));
   // The harness serves EWS from a loopback URL, but the token's audience is Exchange Online's.
   const DoctorCheck& retirement = Check(r, "retirement");
   EXPECT_EQ(retirement.outcome, Outcome::kWarn);
+  EXPECT_THAT(retirement.detail, HasSubstr("still read over EWS"));
   EXPECT_THAT(retirement.detail, HasSubstr("2027-04-01"));
   EXPECT_THAT(retirement.detail, HasSubstr("EwsAllowedAppIDs"));
+  EXPECT_THAT(retirement.remedy, HasSubstr("EmailIntegrationTransport=auto"));
+  EXPECT_THAT(retirement.remedy, HasSubstr("Mail.ReadWrite"));
   EXPECT_THAT(r.ToText(), HasSubstr("0 failed, 1 warning(s)"));
+}
+
+// Verifies a mailbox read over Microsoft Graph: the transport line says Graph and why, the token
+// is Graph's with Mail.ReadWrite, Graph is reached, and EWS's retirement is no warning.
+TEST_F(DoctorTest, GraphTransportPassesWithoutRetirementWarning) {
+  ASSERT_TRUE(aad_->directory()
+                  .GrantAppRole(aad::test::kTenantId, aad::test::kDaemonAppId,
+                                "https://graph.microsoft.com", "Mail.ReadWrite")
+                  .has_value());
+  FakeGraph graph("https://graph.test", kMailbox);
+  const DoctorReport r = Run(UseGraph(graph));
+  EXPECT_EQ(r.failures(), 0) << r.ToText();
+  EXPECT_EQ(r.warnings(), 0) << r.ToText();
+  ASSERT_EQ(r.checks.size(), 13u) << r.ToText();
+  EXPECT_THAT(Check(r, "transport").detail, HasSubstr("Microsoft Graph at https://graph.test"));
+  EXPECT_THAT(Check(r, "transport").detail, HasSubstr("EmailIntegrationTransport=graph"));
+  EXPECT_THAT(Check(r, "token").detail, HasSubstr("https://graph.microsoft.com/.default"));
+  EXPECT_EQ(Check(r, "roles").name, "roles contain Mail.ReadWrite");
+  EXPECT_THAT(Check(r, "roles").detail, HasSubstr("Mail.ReadWrite"));
+  EXPECT_EQ(Check(r, "graph").outcome, Outcome::kPass);
+  EXPECT_EQ(Check(r, "retirement").outcome, Outcome::kPass);
+  EXPECT_THAT(Check(r, "retirement").detail, HasSubstr("Microsoft Graph"));
+  EXPECT_EQ(Check(r, "folder").outcome, Outcome::kPass);
+}
+
+// Verifies Graph without its application permission fails the roles check naming Mail.ReadWrite
+// and admin consent, and skips what needs the mailbox.
+TEST_F(DoctorTest, GraphWithoutPermissionFailsAtTheRoles) {
+  FakeGraph graph("https://graph.test", kMailbox);
+  const DoctorReport r = Run(UseGraph(graph));
+  EXPECT_EQ(Check(r, "roles").outcome, Outcome::kFail) << r.ToText();
+  EXPECT_EQ(Check(r, "roles").seed_step, "2.3");
+  EXPECT_THAT(Check(r, "roles").remedy, HasSubstr("Mail.ReadWrite"));
+  EXPECT_THAT(Check(r, "roles").remedy, HasSubstr("admin consent"));
+  EXPECT_EQ(Check(r, "graph").outcome, Outcome::kSkipped);
+  EXPECT_EQ(Check(r, "impersonation").outcome, Outcome::kSkipped);
 }
 
 // Verifies after the cut-off EWS on Exchange Online is a failure pointing at Graph.
@@ -78,13 +133,18 @@ TEST_F(DoctorTest, WrongSecretFailsAtTheToken) {
   EXPECT_THAT(r.ToText(), HasSubstr("fix: "));
 }
 
-// Verifies a token without roles fails the roles check with seed step 2.3.
+// Verifies a token without roles is a warning at the roles check (seed step 2.3): RBAC for
+// Applications may still let it in, so EWS has the last word, and refuses it with both remedies.
 TEST_F(DoctorTest, NoConsentFailsAtTheRoles) {
   WriteConfig(aad::test::kReporterAppId, aad::test::kReporterSecret);
   const DoctorReport r = Run();
   EXPECT_EQ(Check(r, "token").outcome, Outcome::kPass);
-  EXPECT_EQ(Check(r, "roles").outcome, Outcome::kFail);
+  EXPECT_EQ(Check(r, "roles").outcome, Outcome::kWarn) << r.ToText();
   EXPECT_EQ(Check(r, "roles").seed_step, "2.3");
+  EXPECT_EQ(Check(r, "impersonation").outcome, Outcome::kFail) << r.ToText();
+  EXPECT_EQ(Check(r, "impersonation").code, "NoRoles");
+  EXPECT_THAT(Check(r, "impersonation").remedy, HasSubstr("2.3"));
+  EXPECT_THAT(Check(r, "impersonation").remedy, HasSubstr("RBAC for Applications"));
 }
 
 // Verifies a secret protected under another key fails "secret decrypts" naming protect-secret.
@@ -139,7 +199,7 @@ TEST_F(DoctorTest, JsonReportAndNoSideEffects) {
   const DoctorReport r = Run();
   const auto j = r.ToJson();
   EXPECT_EQ(j["failures"], 0);
-  ASSERT_EQ(j["checks"].size(), 12u);
+  ASSERT_EQ(j["checks"].size(), 13u);
   EXPECT_EQ(j["checks"][0]["id"], "config");
   EXPECT_EQ(j["checks"][0]["outcome"], "pass");
   EXPECT_EQ(Check(r, "disposition").outcome, Outcome::kWarn);  // Processed does not exist yet

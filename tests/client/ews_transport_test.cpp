@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "exchange_fixture.hpp"
+#include "exo/common/time_format.hpp"
 
 namespace exo::client::test {
 namespace {
@@ -156,6 +157,20 @@ TEST_F(ExchangeTest, BareForbiddenNamesPolicyAndPropagation) {
   EXPECT_EQ(r.error().code, "ErrorAccessDenied");
   EXPECT_THAT(r.error().remedy, HasSubstr("ApplicationAccessPolicy"));
   EXPECT_THAT(r.error().remedy, HasSubstr("more than an hour"));
+  EXPECT_THAT(r.error().remedy, ::testing::Not(HasSubstr("turned EWS off")));
+}
+
+// Verifies that after Exchange Online's EWS retirement (2027-04-01) the 403 every request gets
+// says that EWS is gone there and names Graph, before the usual causes of a 403.
+TEST_F(ExchangeTest, ForbiddenAfterRetirementSaysEwsIsRetired) {
+  clock_.SetNow(*ParseIso8601("2027-04-01T00:00:01Z"));  // mock-ews refuses all EWS from now
+  auto r = transport_->ResolveFolder("inbox", false);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, "ErrorAccessDenied");
+  EXPECT_EQ(r.error().category, ErrorCategory::kAuthorization);
+  EXPECT_THAT(r.error().remedy, HasSubstr("turned EWS off for good on 2027-04-01"));
+  EXPECT_THAT(r.error().remedy, HasSubstr("Microsoft Graph"));
+  EXPECT_THAT(r.error().remedy, HasSubstr("ApplicationAccessPolicy"));
 }
 
 // Verifies one 401 gets one fresh token and a retry; a second 401 fails as authentication.

@@ -357,6 +357,86 @@ TEST(SimulatedClockTest, AwaitWaitersWithoutWaitersHitsLimit) {
   EXPECT_FALSE(clock.AwaitWaiters(1, milliseconds(0)));
 }
 
+// Verifies that WaitUntilOrRealLimit gives up after its real-time limit without moving simulated
+// time, reporting false (the deadline was not reached) and leaving no waiter behind.
+TEST(SimulatedClockTest, WaitUntilOrRealLimitGivesUpOnRealTime) {
+  SimulatedClock clock;
+  const MonoTime start = clock.Monotonic();
+  EXPECT_FALSE(clock.WaitUntilOrRealLimit(start + hours(1), {}, milliseconds(50)));
+  EXPECT_EQ(clock.Monotonic(), start);
+  EXPECT_EQ(clock.WaiterCount(), 0u);
+}
+
+// Verifies that WaitUntilOrRealLimit ends like WaitUntil when time reaches the deadline or the
+// predicate holds, long before its real-time limit.
+TEST(SimulatedClockTest, WaitUntilOrRealLimitEndsOnTimeOrPredicate) {
+  SimulatedClock clock;
+  const MonoTime deadline = clock.Monotonic() + minutes(5);
+  auto timed = std::async(std::launch::async, [&] {
+    return clock.WaitUntilOrRealLimit(deadline, {}, std::chrono::hours(1));
+  });
+  EXPECT_TRUE(clock.AwaitWaiters(1));
+  clock.AdvanceTo(deadline);
+  EXPECT_FALSE(timed.get());
+  EXPECT_EQ(clock.Monotonic(), deadline);
+
+  std::atomic<bool> ready{false};
+  auto satisfied = std::async(std::launch::async, [&] {
+    return clock.WaitUntilOrRealLimit(
+        deadline + hours(1), [&] { return ready.load(); }, std::chrono::hours(1));
+  });
+  EXPECT_TRUE(clock.AwaitWaiters(1));
+  ready = true;
+  clock.Notify();
+  EXPECT_TRUE(satisfied.get());
+}
+
+// Verifies that Waiters() lists each blocked thread with its deadline and the tag its thread set,
+// settled once it is blocked, and never settled after a Notify() until it has re-checked its
+// predicate.
+TEST(SimulatedClockTest, WaitersReportTagAndSettledState) {
+  SimulatedClock clock;
+  PredicateProbe probe;
+  const int tag = 0;
+  const MonoTime deadline = clock.Monotonic() + seconds(30);
+  auto waiter = std::async(std::launch::async, [&] {
+    SimulatedClock::TagThreadWaits(&tag);
+    const bool r = clock.WaitUntil(deadline, probe.Predicate());
+    SimulatedClock::TagThreadWaits(nullptr);
+    return r;
+  });
+  ASSERT_TRUE(clock.AwaitWaiters(1));
+  auto waiters = clock.Waiters();
+  ASSERT_EQ(waiters.size(), 1u);
+  EXPECT_EQ(waiters[0].deadline, deadline);
+  EXPECT_EQ(waiters[0].tag, &tag);
+  EXPECT_TRUE(waiters[0].settled);
+
+  const std::size_t before = probe.Evaluations();
+  clock.Notify();
+  waiters = clock.Waiters();
+  ASSERT_EQ(waiters.size(), 1u);
+  // Settled again only once it has looked at its predicate after the Notify().
+  if (waiters[0].settled) {
+    EXPECT_GT(probe.Evaluations(), before);
+  }
+  ASSERT_TRUE(probe.AwaitEvaluationsAbove(before));
+  waiters = clock.Waiters();
+  ASSERT_EQ(waiters.size(), 1u);
+  EXPECT_TRUE(waiters[0].settled);
+
+  clock.Advance(seconds(30));
+  EXPECT_FALSE(waiter.get());
+  EXPECT_TRUE(clock.Waiters().empty());
+  // A thread that never tagged itself waits untagged.
+  auto untagged =
+      std::async(std::launch::async, [&] { return clock.WaitUntil(deadline + hours(1), {}); });
+  ASSERT_TRUE(clock.AwaitWaiters(1));
+  EXPECT_EQ(clock.Waiters().at(0).tag, nullptr);
+  clock.Advance(hours(1));
+  EXPECT_FALSE(untagged.get());
+}
+
 // ---- RealClock ----
 
 // Verifies that RealClock::WaitUntil with a deadline already in the past and no predicate returns

@@ -23,6 +23,26 @@ std::set<std::string> Keys(const json& j) {
 
 // ---- Success ----
 
+// Verifies a token for https://graph.microsoft.com/.default is a v1 token as Entra issues for
+// Graph: aud https://graph.microsoft.com, issuer sts.windows.net, appid, ver 1.0, and the app's
+// Graph roles (Mail.ReadWrite consented in the world) in roles.
+TEST_F(TokenEndpointTest, IssuesV1TokenForMicrosoftGraph) {
+  const HttpReply grant = Control(
+      "POST", std::string("/tenants/") + kTenantId + "/applications/" + kDaemonAppId + "/grants",
+      json{{"resource", "Microsoft Graph"}, {"appRole", "Mail.ReadWrite"}});
+  ASSERT_LT(grant.status, 300) << grant.body;
+  const HttpReply r =
+      Token(SecretParams(kDaemonAppId, kDaemonSecret, "https://graph.microsoft.com/.default"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json& c = DecodeAccessToken(r).payload;
+  EXPECT_EQ(c["aud"], "https://graph.microsoft.com");
+  EXPECT_EQ(c["iss"], std::string("https://sts.windows.net/") + kTenantId + "/");
+  EXPECT_EQ(c["appid"], kDaemonAppId);
+  EXPECT_EQ(c["ver"], "1.0");
+  EXPECT_FALSE(c.contains("azp"));
+  EXPECT_EQ(c["roles"], json::array({"Mail.ReadWrite"}));
+}
+
 // Verifies a v2 client_credentials request with the secret in the body gets exactly Entra's
 // four-field body and a v1 Exchange token with the documented header, claims and signature.
 TEST_F(TokenEndpointTest, IssuesV2TokenForSecretInBody) {

@@ -61,6 +61,24 @@ TEST(ScenarioRunnerTest, MustFail) {
   EXPECT_THAT(w.failures.front(), HasSubstr("succeeded, but the scenario says it must fail"));
 }
 
+// Verifies a value captured from a control answer feeds a later step, and an unknown {{name}}
+// fails its step instead of being sent as text.
+TEST(ScenarioRunnerTest, CapturedVariablesAndUnknownOnes) {
+  const Scenario s = Parse(R"({"name": "vars", )" + kWorld + R"(,
+    "timeline": [
+      {"at": "+1m", "control": {"server": "aad", "method": "POST", "path": "/_exo/keys/rotate"},
+       "capture": {"kid": "signer"}},
+      {"at": "+2m", "control": {"server": "aad", "method": "GET", "path": "/_exo/state"},
+       "output": {"signer": "{{kid}}"}},
+      {"at": "+3m", "powershell": "Get-Mailbox -Identity {{nobody}}"}
+    ]})");
+  const ScenarioResult r = RunScenario(s);
+  ASSERT_EQ(r.failures.size(), 1u) << r.transcript;
+  EXPECT_THAT(r.failures[0], HasSubstr("timeline[2].powershell"));
+  EXPECT_THAT(r.failures[0], HasSubstr("{{nobody}}"));
+  EXPECT_THAT(r.transcript, HasSubstr("captured {{kid}}"));
+}
+
 // Verifies two runs of one scenario under one seed give byte-identical transcripts, including
 // back-off, a PowerShell policy change and its propagation.
 TEST(ScenarioRunnerTest, TranscriptIsDeterministic) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ class SigningKeySet {
  private:
   mutable std::mutex mu_;
   std::vector<SigningKey> keys_;
+  // Each published key's JWK without "issuer", by kid: deriving n, e and x5c from the
+  // certificate on every Jwks() call was most of an in-process token validation.
+  mutable std::map<std::string, nlohmann::ordered_json> jwks_by_kid_;
   std::size_t signer_ = 0;
   std::size_t pool_next_ = 0;
 };

@@ -41,19 +41,38 @@ bool FrontlineOnly(const std::vector<std::string>& skus) {
 
 }  // namespace
 
+namespace admin_internal {
+
+std::size_t PickFrontEnd(const PropagationSettings& settings, std::optional<std::size_t> requested,
+                         Random& random) {
+  const std::size_t n = std::max<std::size_t>(settings.front_ends, 1);
+  if (requested) return *requested % n;
+  if (settings.pinned_front_end) return *settings.pinned_front_end % n;
+  if (n > 1) return static_cast<std::size_t>(random.Below(n));  // the load balancer's pick
+  return 0;
+}
+
+MonoTime TouchRbacCache(OrgState* org, std::size_t fe, const std::string& app_id, MonoTime t,
+                        const PropagationSettings& settings) {
+  if (!org) return t;
+  auto& entry = org->rbac_cache[{fe, AsciiLower(app_id)}];
+  if (!entry.loaded || t - entry.last_used >= settings.rbac_idle_reset ||
+      t - entry.loaded_at >= settings.rbac_max_lifetime) {
+    entry.loaded = true;
+    entry.loaded_at = t;
+  }
+  entry.last_used = t;
+  return entry.loaded_at;
+}
+
+}  // namespace admin_internal
+
 EwsAccessDecision ExchangeAdmin::AuthorizeEws(const EwsAccessRequest& request) {
   std::lock_guard lock(state_->mu);
   const PropagationSettings& prop = state_->options.propagation;
   const RetirementSchedule& schedule = state_->options.retirement;
   EwsAccessDecision d;
-  const std::size_t n = std::max<std::size_t>(prop.front_ends, 1);
-  if (request.front_end) {
-    d.front_end = *request.front_end % n;
-  } else if (prop.pinned_front_end) {
-    d.front_end = *prop.pinned_front_end % n;
-  } else if (n > 1) {
-    d.front_end = static_cast<std::size_t>(random_.Below(n));  // the load balancer's pick
-  }
+  d.front_end = admin_internal::PickFrontEnd(prop, request.front_end, random_);
   const MonoTime t = clock_.Monotonic();
   const SystemTime now = clock_.Now();
   const View seen = View::FrontEnd(d.front_end, t);
@@ -132,17 +151,8 @@ EwsAccessDecision ExchangeAdmin::AuthorizeEws(const EwsAccessRequest& request) {
   // without calls or 2 hours since it was loaded; every call keeps it warm.
   OrgState* mutable_os = nullptr;
   if (auto it = state_->orgs.find(org_id); it != state_->orgs.end()) mutable_os = &it->second;
-  MonoTime loaded_at = t;
-  if (mutable_os) {
-    auto& entry = mutable_os->rbac_cache[{d.front_end, AsciiLower(request.app_id)}];
-    if (!entry.loaded || t - entry.last_used >= prop.rbac_idle_reset ||
-        t - entry.loaded_at >= prop.rbac_max_lifetime) {
-      entry.loaded = true;
-      entry.loaded_at = t;
-    }
-    entry.last_used = t;
-    loaded_at = entry.loaded_at;
-  }
+  const MonoTime loaded_at =
+      admin_internal::TouchRbacCache(mutable_os, d.front_end, request.app_id, t, prop);
   if (policy_allows) return d;
   Directory dir(store_, *os, org_id, state_->options.domain_controller);
   if (admin_internal::RbacGrants(dir, request.app_id, dir.FromMailbox(*mailbox), "EWS.AccessAsApp",

@@ -38,6 +38,25 @@ struct AuthFailure {
   std::string diagnostics;       // x-ms-diagnostics; empty: not sent
 };
 
+// Why a bearer token was refused before any permission was looked at, in the order the checks run.
+enum class TokenFault {
+  kMissing,      // no "Bearer <token>" Authorization header
+  kMalformed,    // not a JWS compact serialization
+  kSignature,    // not RS256, unknown kid, or a signature that does not verify
+  kExpired,      // exp (plus 5 minutes of skew) has passed
+  kNotYetValid,  // nbf (minus 5 minutes of skew) lies ahead
+  kAudience,     // aud is not one the service accepts
+  kTenant,       // the issuer is not a trusted tenant's
+};
+
+// What a service expects of a token besides a valid signature and lifetime: its audiences, and
+// whether v2.0 tokens (issuer https://login.microsoftonline.com/{tid}/v2.0) are accepted beside
+// v1.0 ones (https://sts.windows.net/{tid}/).
+struct TokenExpectations {
+  std::function<bool(const std::string& aud)> audience;
+  bool accept_v2_issuer = false;
+};
+
 // Whose tokens the server is: Exchange Online's (audience https://outlook.office365.com), or an
 // on-premises server's in a hybrid organization (audience = its public URL; app-only tokens only
 // when app-only OAuth is configured there).
@@ -69,6 +88,12 @@ class TokenValidator {
                                    const RbacGrantLookup* rbac = nullptr) const;
   // The same checks up to and including the issuer, without the EWS permission checks.
   std::optional<AuthFailure> Verify(const std::string& authorization, VerifiedToken& token) const;
+  // The service-neutral checks (structure, signature, lifetime, `expect`'s audience and issuer) for
+  // a facade that answers refusals in its own way (Microsoft Graph). `detail` gets the offending
+  // aud or tenant when there is one.
+  std::optional<TokenFault> Inspect(const std::string& authorization,
+                                    const TokenExpectations& expect, VerifiedToken& token,
+                                    std::string* detail = nullptr) const;
   // A refusal with this server's challenge (401) and x-ms-diagnostics `code;reason;category`.
   AuthFailure Refuse(int status, int code, const std::string& reason, const char* category) const;
 

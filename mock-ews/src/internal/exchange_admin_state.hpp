@@ -151,6 +151,16 @@ struct OrgState {
   std::map<std::pair<std::size_t, std::string>, RbacCacheEntry> rbac_cache;  // (fe, lower app)
 };
 
+// The front end serving a request: the one it names, else the pinned one, else the load
+// balancer's pick (seeded) among settings.front_ends. EWS and Graph route alike.
+std::size_t PickFrontEnd(const PropagationSettings& settings, std::optional<std::size_t> requested,
+                         Random& random);
+// A call by `app_id` at `t` on front end `fe`: reloads the app's RBAC cache there when it went
+// idle (rbac_idle_reset) or grew old (rbac_max_lifetime), keeps it warm, and returns when it was
+// loaded: RBAC is judged as of that instant. `org` null: an organization without admin state.
+MonoTime TouchRbacCache(OrgState* org, std::size_t fe, const std::string& app_id, MonoTime t,
+                        const PropagationSettings& settings);
+
 }  // namespace exo::mock_ews::admin_internal
 
 namespace exo::mock_ews {

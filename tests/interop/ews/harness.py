@@ -46,15 +46,17 @@ def read_ready(proc):
 
 
 def dump_journal(ready, out):
+    # EXO_INTEROP_JOURNAL_PATH: which exchanges to show (default the EWS endpoint; "/v1.0/" for Graph).
+    wanted = os.environ.get("EXO_INTEROP_JOURNAL_PATH", "/EWS/")
     ctx = ssl.create_default_context(cafile=ready["ca"])
     try:
-        with urllib.request.urlopen(ready["ewsControl"] + "/journal?path=/EWS/", context=ctx) as r:
+        with urllib.request.urlopen(ready["ewsControl"] + "/journal?path=" + wanted, context=ctx) as r:
             entries = json.load(r)["entries"]
     except Exception as e:  # diagnostics only: never mask the client's own failure
         print(f"harness: could not read the mock-ews journal: {e}", file=out)
         return
-    entries = [e for e in entries if "/ews/" in e.get("path", "").lower()]
-    print(f"--- mock-ews journal: last {min(len(entries), 6)} of {len(entries)} EWS exchanges ---", file=out)
+    entries = [e for e in entries if wanted.lower() in e.get("path", "").lower()]
+    print(f"--- mock-ews journal: last {min(len(entries), 6)} of {len(entries)} {wanted} exchanges ---", file=out)
     for e in entries[-6:]:
         body = e.get("requestBody", "") or ""
         print(f"#{e.get('seq')} {e.get('method')} {e.get('path')} -> {e.get('status')}", file=out)

@@ -12,8 +12,10 @@
 
 namespace exo::client {
 
-// How the client reaches the mailbox. kAuto: Graph for Exchange Online, EWS on-premises (found
-// through autodiscover); until the Graph transport exists kAuto means EWS.
+// How the client reaches the mailbox (EmailIntegrationTransport): kEws (the default), kGraph
+// (Microsoft Graph; Exchange Online only), or kAuto: Graph for an Exchange Online mailbox, EWS for
+// one on Exchange Server on-premises, as autodiscover (or an on-premises EmailIntegrationEwsUrl
+// and scope) says.
 enum class TransportKind { kEws, kGraph, kAuto };
 
 // What the application does with a message once its handler accepted it.
@@ -47,7 +49,8 @@ struct ClientConfig {
   std::string authority_host = "https://login.microsoftonline.com";  // EmailIntegrationAuthority
   std::string ews_url;           // EmailIntegrationEwsUrl; empty: autodiscover, then EXO's URL
   std::string autodiscover_url;  // EmailIntegrationAutodiscoverUrl
-  std::string graph_url;         // EmailIntegrationGraphUrl
+  // EmailIntegrationGraphUrl: where Microsoft Graph is served (no "/v1.0": it is appended).
+  std::string graph_url = "https://graph.microsoft.com";
   std::optional<std::filesystem::path>
       ca_bundle;  // EmailIntegrationCaBundle: extra trusted CAs (PEM)
 

@@ -40,10 +40,13 @@ struct DoctorOptions {
   SystemTime ews_retirement = std::chrono::sys_days{std::chrono::year{2027} / 4 / 1};
 };
 
-// In order: the configuration's keys, the secret (or certificate), the authority, a token, its
-// roles (full_access_as_app) and audience, the EWS endpoint (autodiscover when none is set), EWS
-// retirement, impersonation of the mailbox, the folder, the disposition's folder and the state
-// directory. A failed link skips the checks that depend on it.
+// In order: the configuration's keys, the secret (or certificate), the authority, the transport
+// (EWS or Microsoft Graph, and why: EmailIntegrationTransport, or under auto what autodiscover
+// said), a token for that transport, its roles (EWS: full_access_as_app; Graph: Mail.ReadWrite)
+// and audience, the endpoint ("ews" or "graph"), EWS retirement (a warning while an Exchange
+// Online mailbox is still read over EWS, a failure after the cut-off), access to the mailbox, the
+// folder, the disposition's folder and the state directory. A failed link skips the checks that
+// depend on it.
 DoctorReport RunDoctor(const std::filesystem::path& config_file, Clock& clock, Random& random,
                        DoctorOptions options = {});
 

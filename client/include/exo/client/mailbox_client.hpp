@@ -24,6 +24,9 @@ struct MailboxClientOptions {
   std::string owner;
   // The checkpoint database; empty: config.state_dir / "exo-mailbox.db".
   std::filesystem::path state_file;
+  // Embedders and fault injection (the scenario runner's crash inside a batch) may bring their own
+  // store; null: SQLite at state_file.
+  std::shared_ptr<CheckpointStore> store;
   // Where the secret's key comes from when the config names no EmailIntegrationKeyFile.
   std::string key_environment_variable = "EXO_SECRET_KEY";
 };

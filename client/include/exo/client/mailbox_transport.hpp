@@ -1,6 +1,6 @@
 // The one interface through which the monitor reads and changes a mailbox, whatever the protocol:
-// EWS today (Exchange Online and on-premises), Microsoft Graph next. Ids and sync states are opaque
-// strings of the transport that produced them.
+// EWS (Exchange Online and on-premises) or Microsoft Graph (Exchange Online). Ids and sync states
+// are opaque strings of the transport that produced them.
 #pragma once
 
 #include <functional>
@@ -45,6 +45,9 @@ struct TransportInfo {
   std::string endpoint;
   std::string server_version;  // EWS ServerVersionInfo Version, when known
   bool exchange_online = true;
+  // Why this transport serves the mailbox ("EmailIntegrationTransport=auto: autodiscover says
+  // Exchange Online"), when a router chose it.
+  std::string reason;
 };
 
 // Errors are exo::Error with the service's code (ErrorInvalidSyncStateData, ErrorServerBusy,

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace exo {
 
@@ -116,15 +117,47 @@ class SimulatedClock final : public AdjustableClock {
   // is parked. Returns false if the limit passed first.
   bool AwaitWaiters(std::size_t n, std::chrono::milliseconds real_limit = std::chrono::seconds(10));
 
+  // WaitUntil that also gives up after `real_limit` of real time: for waits a remote party holds
+  // open (the control API's POST /_exo/clock/wait), so a party that went away never pins a
+  // thread. Returns true when `done` was satisfied, false otherwise (compare Monotonic() with
+  // the deadline to tell a reached deadline from the real limit).
+  bool WaitUntilOrRealLimit(MonoTime deadline, const std::function<bool()>& done,
+                            std::chrono::milliseconds real_limit);
+
+  // A thread blocked in WaitUntil, as Waiters() sees it.
+  struct Waiter {
+    MonoTime deadline;
+    const void* tag = nullptr;  // what TagThreadWaits set on the waiting thread
+    // True once the waiter re-checked its `done` after time last moved or Notify() was called,
+    // and is blocked again: it will not leave before its deadline or another change. False
+    // while it may be about to leave (an event it waits for may just have happened).
+    bool settled = false;
+  };
+  // The threads blocked on this clock now, earliest deadline first.
+  std::vector<Waiter> Waiters() const;
+  // Labels the calling thread's waits on any SimulatedClock with `tag` (null: none) until it is
+  // changed, so that a server can tell its own request threads among Waiters(). Returns the
+  // previous tag.
+  static const void* TagThreadWaits(const void* tag);
+
   // 2026-11-02T09:00:00Z: a fixed, documented start so runs are reproducible.
   static SystemTime DefaultStart();
 
  private:
+  struct Entry {
+    const void* tag = nullptr;
+    bool settled = false;
+  };
+  bool Wait(MonoTime deadline, const std::function<bool()>& done,
+            std::optional<std::chrono::milliseconds> real_limit);
+  // Under mu_: every waiter must re-check its predicate before it counts as settled again.
+  void UnsettleLocked();
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Duration mono_{};
   Duration system_offset_{};  // system = epoch + offset + mono
-  std::multimap<MonoTime, int> deadlines_;
+  std::multimap<MonoTime, Entry> deadlines_;
 };
 
 }  // namespace exo

@@ -277,6 +277,38 @@ struct EwsAccessDecision {
   std::size_t front_end = 0;
 };
 
+// ---- Microsoft Graph authorization ----
+
+// One Graph request for one mailbox: the token's Entra-granted application permissions (roles)
+// and the permissions any one of which the operation accepts (reading mail: Mail.Read or
+// Mail.ReadWrite; changing it: Mail.ReadWrite; sending: Mail.Send).
+struct GraphAccessRequest {
+  std::string organization_id;
+  std::string app_id;
+  std::string mailbox;  // GUID or SMTP address
+  std::vector<std::string> roles;
+  std::vector<std::string> permissions;
+  std::optional<std::size_t> front_end;
+};
+
+enum class GraphDenial {
+  kNone,
+  // The app holds a suitable permission, but an ApplicationAccessPolicy excludes the mailbox
+  // (Entra consent) or its RBAC role's scope does not cover it: "Access to OData is disabled."
+  kAccessPolicy,
+  // Neither the token nor an RBAC assignment grants a suitable permission: "Access is denied."
+  kNoPermission,
+};
+const char* ToString(GraphDenial denial);
+
+struct GraphAccessDecision {
+  GraphDenial denial = GraphDenial::kNone;
+  bool allowed() const { return denial == GraphDenial::kNone; }
+  std::string granted_by;  // "Entra" | "RBAC" when allowed
+  std::string detail;
+  std::size_t front_end = 0;
+};
+
 struct ExchangeAdminOptions {
   PropagationSettings propagation;
   RetirementSchedule retirement = RetirementSchedule::Default();
@@ -381,6 +413,11 @@ class ExchangeAdmin {
   // What the EWS front end serving this request believes now: retirement gates, licence,
   // access policy, RBAC. Advances the front end's RBAC cache (an EWS call keeps the app active).
   EwsAccessDecision AuthorizeEws(const EwsAccessRequest& request);
+  // What the Microsoft Graph front end serving this request believes now: the Entra grant
+  // constrained by access policies, united with RBAC for Applications (exchange-admin.md §1.4,
+  // §3.5), with the same propagation as EWS. None of the EWS gates (EwsEnabled,
+  // EwsAllowedAppIDs, retirement, frontline licences) apply to Graph.
+  GraphAccessDecision AuthorizeGraph(const GraphAccessRequest& request);
 
   PropagationSettings propagation() const;
   // Applies to changes made afterwards (front-end instants are drawn when a change is made).

@@ -14,6 +14,7 @@
 #include "exo/common/clock.hpp"
 #include "exo/common/result.hpp"
 #include "exo/mock_ews/exchange_admin.hpp"
+#include "exo/mock_ews/graph_throttling.hpp"
 #include "exo/mock_ews/mailbox_store.hpp"
 #include "exo/mock_ews/throttling.hpp"
 
@@ -133,6 +134,10 @@ class MockEws {
   // Applications, EWS settings and licences, enforced on EWS after their propagation delays
   // (also GET /_exo/admin/state, GET/PUT /_exo/admin/propagation). Not enforced on-premises.
   ExchangeAdmin& admin();
+  // Microsoft Graph mail (/v1.0/users/{id|upn}/…, Exchange Online only): its Outlook throttling
+  // per app and mailbox (also GET/PUT /_exo/graph/throttling). Graph serves the same store and
+  // answers to the same admin() policies as EWS (docs/mock-ews.md "Microsoft Graph mail").
+  GraphThrottling& graph_throttling();
 
   // "https://127.0.0.1:41234" (no trailing slash).
   std::string base_url() const;
@@ -141,6 +146,9 @@ class MockEws {
   std::string public_url() const;
   // base_url() + "/EWS/Exchange.asmx".
   std::string ews_url() const;
+  // base_url() + "/v1.0": the Graph client's baseUrl plus version, as
+  // https://graph.microsoft.com/v1.0.
+  std::string graph_url() const;
   // base_url() + "/autodiscover/autodiscover.svc" (SOAP Autodiscover; JSON and POX live beside it).
   std::string autodiscover_url() const;
   int port() const;

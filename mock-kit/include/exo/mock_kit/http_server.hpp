@@ -4,9 +4,15 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,6 +41,41 @@ struct ServerOptions {
   std::size_t journal_capacity = 2000;
 };
 
+// The long polls a server holds open for POST /_exo/clock/wait: who waits for which monotonic
+// time, listed by GET /_exo/clock as "waiting". Thread-safe.
+class RemoteWaits {
+ public:
+  struct Waiter {
+    std::string id;   // the client's, or one made up by Add
+    std::string who;  // "monitor", or any name the client gave
+    std::int64_t until_ms = 0;
+  };
+  // Registers the wait `req` makes. Null when `w.id` was cancelled before the wait arrived:
+  // answer it at once. Otherwise the flag Cancel() and DropHungUp() set, for the wait's `done`.
+  std::shared_ptr<const std::atomic<bool>> Add(Waiter& w, const httplib::Request& req);
+  void Remove(const std::string& id);
+  // Ends wait `id`: it leaves the list at once (before this returns) and its flag is set; an id
+  // that has not arrived yet is remembered, so a wait that arrives later with it ends at once.
+  // The caller then wakes the clock's waiters (Clock::Notify).
+  void Cancel(const std::string& id);
+  // Ends, like Cancel, the waits whose client has closed its connection (it gave up, or died):
+  // a client that is gone is never listed as waiting. True when it ended any.
+  bool DropHungUp();
+  std::vector<Waiter> List() const;
+
+ private:
+  struct Entry {
+    Waiter waiter;
+    std::shared_ptr<std::atomic<bool>> cancelled;
+    int socket = -1;  // the connection's descriptor, owned by httplib while the wait runs
+  };
+  mutable std::mutex mu_;
+  std::uint64_t next_id_ = 0;
+  std::map<std::string, Entry> waits_;
+  std::set<std::string> tombstones_;  // cancelled before they arrived (bounded)
+  std::deque<std::string> tombstone_order_;
+};
+
 // Owns the listener thread. Register routes on router() before Start(). Thread-safe after.
 class HttpServer {
  public:
@@ -59,7 +100,24 @@ class HttpServer {
 
   // Binds and starts serving. Connections are accepted (queued) as soon as this returns.
   Result<void> Start();
+  // Ends the clock long polls at once (stopping() turns true, the clock's waiters are woken),
+  // then stops the listener and joins its threads.
   void Stop();
+  bool stopping() const { return stopping_; }
+
+  // What the server is doing now, for GET /_exo/clock. `in_flight`: requests it is handling
+  // (read, routed, being answered), the control API excluded. `parked`: those of them blocked on
+  // a SimulatedClock for a later time (a fault's latency, a throttling hold, a hanging
+  // GetStreamingEvents) that have seen the latest clock change, so they stay blocked until time
+  // moves or something else happens; `parked_until` is the earliest of their deadlines. A
+  // request in flight and not parked is work in progress.
+  struct Activity {
+    std::size_t in_flight = 0;
+    std::size_t parked = 0;
+    std::optional<MonoTime> parked_until;
+  };
+  Activity activity() const;
+  RemoteWaits& remote_waits() { return remote_waits_; }
 
   int port() const { return port_; }
   // "https://127.0.0.1:41234" (no trailing slash).
@@ -79,6 +137,9 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  std::atomic<std::size_t> in_flight_{0};
+  std::atomic<bool> stopping_{false};
+  RemoteWaits remote_waits_;
 };
 
 // A mock's TLS identity: the harness CA from `ca_dir` (created there if absent; in a new
@@ -92,7 +153,8 @@ struct ServerTls {
 Result<ServerTls> PrepareServerTls(const std::filesystem::path& ca_dir,
                                    std::vector<std::string> names, const std::string& listen_host);
 
-// Registers GET/POST /_exo/clock[/advance|/set], /_exo/faults[/{id}] and /_exo/journal.
+// Registers GET/POST /_exo/clock[/advance|/set|/wait], DELETE /_exo/clock/wait/{id},
+// /_exo/faults[/{id}] and /_exo/journal (docs/mock-aad.md, "Harness control API").
 // `adjustable` is the server's clock when the harness may move it, null when it may only be read.
 void RegisterCommonControlRoutes(HttpServer& server, AdjustableClock* adjustable);
 

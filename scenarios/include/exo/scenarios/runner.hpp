@@ -4,12 +4,37 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "exo/scenarios/scenario.hpp"
 
 namespace exo::scenarios {
+
+// One HTTP exchange the client made, as the report draws it along simulated time.
+struct Exchange {
+  Duration at{};         // since the start
+  std::string server;    // aad | ews | onprem | control
+  std::string what;      // "token", "SyncFolderItems", "GetUserSettings", "GET /…"
+  int status = 0;        // HTTP status; 0: no answer (reset, truncated, timed out)
+  std::string outcome;   // ok | denied | throttled | error | network
+  std::string detail;    // the service's error code (AADSTS7000222, ErrorServerBusy) or empty
+};
+
+// A stretch of simulated time the client spent in one state: the report shades it.
+struct Span {
+  Duration from{}, to{};
+  std::string kind;      // denied | throttled | failing | healthy
+  std::string label;     // the error code that explains it, or empty
+};
+
+// A timeline step, a handed message or a failed check, as a mark on the time axis.
+struct Marker {
+  Duration at{};
+  std::string kind;      // step | handed | fail
+  std::string text;
+};
 
 struct ScenarioResult {
   std::string name;
@@ -20,13 +45,43 @@ struct ScenarioResult {
   std::string transcript;             // normalized: simulated times, no ports, paths or ids
   std::chrono::milliseconds wall{};   // how long it took on the wall clock (reports only)
   Duration simulated{};               // how much simulated time it covered
+  std::string description;
+  std::vector<std::string> tags;
+  std::vector<Exchange> exchanges;    // in the order the client made them
+  std::vector<Span> spans;            // consecutive, covering the run from the client's open
+  std::vector<Marker> markers;
+};
+
+// Deliberately broken clients, to prove the scenarios catch what they claim to: each makes the
+// relevant scenarios fail with a message that says why.
+enum class ClientDouble {
+  kNone,
+  kIgnoresBackOff,         // retries a throttled request after 1 s, whatever the server asked
+  kNeverRefreshesTokens,   // keeps presenting its first token after it expired
+  kCommitsBeforeHanding,   // marks a message handed before the application has it
+};
+const char* ToString(ClientDouble d);
+std::optional<ClientDouble> ParseClientDouble(const std::string& name);
+
+struct RunOptions {
+  ClientDouble client_double = ClientDouble::kNone;
 };
 
 // Never throws; a world that cannot be built is a failure of the scenario. Thread-safe: each
 // call builds its own world, so scenarios may run in parallel.
-ScenarioResult RunScenario(const Scenario& scenario);
+ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options = {});
+
+// Golden transcripts: nothing when `actual` equals `golden`, else what a reviewer reads: the
+// counts that changed ("http aad token: 3 -> 6") and a unified diff of the lines, capped.
+std::optional<std::string> CompareTranscripts(const std::string& golden, const std::string& actual);
 
 // JUnit XML (testsuites/testsuite/testcase/failure) for CI.
 std::string JunitXml(const std::vector<ScenarioResult>& results, const std::string& suite_name);
+
+// A self-contained HTML page (inline CSS and SVG, no script, no external resource; also
+// well-formed XML): the suite's summary, a table of scenarios, and per scenario its failures, a
+// timeline picture of its exchanges, states and steps along simulated time, and its transcript.
+// Everything from the results is escaped. Deterministic: the same results give the same bytes.
+std::string HtmlReport(const std::vector<ScenarioResult>& results, const std::string& title);
 
 }  // namespace exo::scenarios

@@ -22,10 +22,20 @@ struct SecretSpec {
   std::string expires = "+180d";
 };
 
+// A certificate credential (keyCredentials): the runner makes an RSA key and a self-signed
+// certificate valid from `start` to `expires`, uploads the certificate to the app registration and
+// keeps key and certificate in one PEM file the client can be pointed at.
+struct CertificateSpec {
+  std::string name;
+  std::string start = "-1d";
+  std::string expires = "+365d";
+};
+
 struct AppSpec {
   std::string name;     // "daemon"; PowerShell lines say {{daemon.appId}}
   std::string app_id;   // derived from the name when absent
-  std::vector<SecretSpec> secrets;
+  std::vector<SecretSpec> secrets;     // a default "secret1" when neither these nor certificates
+  std::vector<CertificateSpec> certificates;
   bool consent = true;  // full_access_as_app granted (seed step 2.3)
   bool enabled = true;
 };
@@ -50,17 +60,30 @@ struct WorldSpec {
   std::vector<GroupSpec> groups;
   std::optional<OnPremisesSpec> on_premises;
   std::optional<Duration> token_lifetime;
+  // mock-aad's settings: a secret younger than this is refused (AADSTS7000215); a new app role
+  // assignment appears in tokens only after this.
+  std::optional<Duration> secret_propagation, consent_propagation;
+  // mock-ews's PUT /_exo/admin/propagation body (frontEnds, accessPolicy windows…), applied after
+  // the world's groups exist; its values are the mock's to validate.
+  std::optional<nlohmann::json> exchange_propagation;
+  // The simulated clock's system time at +0; default SimulatedClock::DefaultStart().
+  std::optional<SystemTime> start;
 };
 
 struct ClientSpec {
-  std::string app;              // an AppSpec name
+  std::string app;              // an AppSpec name (empty with app_id)
   std::string secret;           // a SecretSpec name of that app, or "wrong"; empty: its first
+  std::string certificate;      // a CertificateSpec name of that app: no secret, a certificate
+  // An app the world does not hold (made by the scenario's own PowerShell): its id and secret
+  // Value, usually "{{captured}}" variables, expanded when the client opens.
+  std::string app_id, secret_value;
   std::string mailbox;          // empty: the world's first mailbox
   std::string folder = "inbox";
   std::string disposition = "markread";
   bool autodiscover = false;    // no EmailIntegrationEwsUrl: discover the endpoint
   Duration poll_interval = std::chrono::seconds(60);
   std::string owner = "scheduler-a:101:ProjectA";  // the lease owner
+  int sync_batch = 512;         // MaxChangesReturned per SyncFolderItems page
 };
 
 // How a step must fail; empty fields match anything.
@@ -100,6 +123,12 @@ struct Step {
     kSecondProject,
     kInvalidateSyncState,
     kAdvance,
+    kControl,
+    kOpenClient,
+    kUpdateConfig,
+    kAddCertificate,
+    kRemoveCertificate,
+    kHoldConnections,
   };
   Kind kind = Kind::kExpect;
   Duration at{};
@@ -108,7 +137,10 @@ struct Step {
   std::optional<ExpectedFailure> must_fail;
   std::optional<Expectation> expect;
   // kPowerShell: objects the lines must output (JSON), each a subset of the actual one, in order.
+  // kControl: the answer's JSON must contain it (objects key by key, arrays as subsequences).
   std::optional<nlohmann::json> output;
+  // kPowerShell, kControl: variable -> where its value comes from, for "{{variable}}" later.
+  std::map<std::string, std::string> capture;
 };
 
 struct Scenario {
