@@ -19,10 +19,11 @@ std::string Seconds(std::chrono::milliseconds ms) {
 }  // namespace
 
 std::string JunitXml(const std::vector<ScenarioResult>& results, const std::string& suite_name) {
-  std::size_t failures = 0;
+  std::size_t failures = 0, skipped = 0;
   std::chrono::milliseconds total{};
   for (const auto& r : results) {
     failures += r.passed ? 0 : 1;
+    skipped += r.skipped ? 1 : 0;
     total += r.wall;
   }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -30,11 +31,13 @@ std::string JunitXml(const std::vector<ScenarioResult>& results, const std::stri
          "\" failures=\"" + std::to_string(failures) + "\" time=\"" + Seconds(total) + "\">\n";
   xml += "  <testsuite name=\"" + Escape(suite_name) + "\" tests=\"" +
          std::to_string(results.size()) + "\" failures=\"" + std::to_string(failures) +
-         "\" errors=\"0\" skipped=\"0\" time=\"" + Seconds(total) + "\">\n";
+         "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + Seconds(total) + "\">\n";
   for (const auto& r : results) {
     xml += "    <testcase classname=\"scenarios\" name=\"" + Escape(r.name) + "\" file=\"" +
            Escape(r.file) + "\" time=\"" + Seconds(r.wall) + "\">\n";
-    if (!r.passed) {
+    if (r.skipped) {
+      xml += "      <skipped message=\"" + Escape(r.skip_reason) + "\" type=\"ScenarioSkipped\"/>\n";
+    } else if (!r.passed) {
       std::string details;
       for (const auto& f : r.failures) details += f + "\n";
       // A failed result always names its failure; "failed" keeps the attribute meaningful if not.

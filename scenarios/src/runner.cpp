@@ -29,6 +29,7 @@
 #include "exo/mock_aad/mock_aad.hpp"
 #include "exo/mock_ews/mock_ews.hpp"
 #include "internal/observed.hpp"
+#include "internal/remote.hpp"
 #include "internal/routed_http.hpp"
 #include "internal/scratch_dir.hpp"
 
@@ -67,6 +68,8 @@ constexpr const char* kExchange = "https://outlook.office365.com";
 constexpr const char* kDefaultSender = "sender@contoso.com";
 constexpr const char* kWrongSecret = "Wrg8Q~this-is-not-the-secret-value-00000";
 // What ErrorInvalidSyncStateData looks like from the client's side: base64 of no valid state.
+// How often exo-mailbox's config watcher looks at the file (MailboxClient::WatchConfig's default).
+constexpr Duration kWatcherPeriod = std::chrono::milliseconds(2001);
 constexpr const char* kBogusSyncState = "bm90IGEgc3luYyBzdGF0ZQ==";
 
 std::uint64_t Fnv(const std::string& s) {
@@ -195,6 +198,7 @@ class World {
   ~World() {
     // Clients before servers: a server stopping waits for kept-alive connections.
     CloseClient();
+    driver_.reset();
     pump_.reset();
     held_.clear();  // slots in ews_'s throttling policy
     admin_.reset();
@@ -208,6 +212,12 @@ class World {
 
   void Run() {
     Line("scenario " + s_.name + " seed " + std::to_string(s_.seed));
+    if (const std::string why = ExternalUnsupported(); !why.empty()) {
+      r_.skipped = true;
+      r_.skip_reason = why;
+      Line("skipped: " + why);
+      return;
+    }
     if (auto built = Build(); !built) {
       Fail("world", built.error().Describe());
       return;
@@ -271,7 +281,8 @@ class World {
         }
       }
     }
-    if (SlowAnswers()) pump_ = std::make_unique<ClockPump>(clock_);
+    // Out of process, the remote clock driver wakes a client blocked on a slow answer.
+    if (SlowAnswers() && !External()) pump_ = std::make_unique<ClockPump>(clock_);
     aad::MockAadOptions aad_options;
     aad_options.ca_dir = dir_.path() / "ca";
     aad_options.world = AadWorld();
@@ -556,6 +567,7 @@ class World {
   // ---- The client ----
 
   Result<void> OpenClient() {
+    if (External()) return OpenExternalClient();
     auto config = client::LoadClientConfig(config_file_);
     if (!config) return std::unexpected(config.error());
     client::MailboxClientOptions options;
@@ -602,19 +614,180 @@ class World {
           return exo::Fail(ErrorCategory::kInternal, "SimulatedCrash", "the process died");
         }
       }
-      subjects_[h.idempotency_key] = subject;
-      last_handed_key_ = h.idempotency_key;
-      const int times = ++handed_times_[h.idempotency_key];
-      if (times == 1) handed_order_.push_back(subject);
-      Marker m;
-      m.at = clock_.Monotonic() - start_;
-      m.kind = "handed";
-      m.text = subject;
-      r_.markers.push_back(m);
-      Line("handed \"" + subject + "\"" +
-           (times > 1 ? " again (" + std::to_string(times) + ", same idempotency key: absorbed)" : ""));
+      NoteHanded(h.idempotency_key, subject);
       return {};
     };
+  }
+
+  void NoteHanded(const std::string& key, const std::string& subject) {
+    subjects_[key] = subject;
+    last_handed_key_ = key;
+    const int times = ++handed_times_[key];
+    if (times == 1) handed_order_.push_back(subject);
+    r_.markers.push_back(Marker{clock_.Monotonic() - start_, "handed", subject});
+    Line("handed \"" + subject + "\"" +
+         (times > 1 ? " again (" + std::to_string(times) + ", same idempotency key: absorbed)" : ""));
+  }
+
+  // ---- An out-of-process client (RunOptions::client_command) ----
+
+  bool External() const { return !o_.client_command.empty(); }
+
+  // What only the in-process library can do; such a scenario is skipped, saying why.
+  std::string ExternalUnsupported() const {
+    if (!External()) return {};
+    if (o_.client_double != ClientDouble::kNone) return "client doubles need the in-process client";
+    if (s_.world.on_premises) return "an on-premises server is reached through an in-process route";
+    for (const Step& step : s_.timeline) {
+      switch (step.kind) {
+        case Step::Kind::kSecondProject:
+        case Step::Kind::kInvalidateSyncState:
+        case Step::Kind::kMoveMailbox:
+        case Step::Kind::kHoldConnections:
+          return std::string(ToString(step.kind)) + " (" + step.where + ") needs the in-process client";
+        case Step::Kind::kCrash:
+          if (step.args.is_object() && step.args.contains("afterHanding")) {
+            return "a crash inside a batch (" + step.where + ") needs the in-process client";
+          }
+          break;
+        default: break;
+      }
+    }
+    return {};
+  }
+
+  Result<void> OpenExternalClient() {
+    const std::filesystem::path events = dir_.path() / ("events-" + std::to_string(++processes_) + ".jsonl");
+    const std::string clock_url = ews_->base_url() + "/_exo";
+    std::map<std::string, std::string> vars = {
+        {"{config}", config_file_.string()},
+        {"{clock}", clock_url},
+        {"{events}", events.string()},
+        {"{out}", (dir_.path() / "out").string()},
+        {"{poll}", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s_.client.poll_interval).count())}};
+    internal::ClientProcess::Options po;
+    for (std::string arg : o_.client_command) {
+      for (const auto& [k, v] : vars) {
+        for (auto pos = arg.find(k); pos != std::string::npos; pos = arg.find(k, pos + v.size())) {
+          arg.replace(pos, k.size(), v);
+        }
+      }
+      po.argv.push_back(arg);
+    }
+    std::filesystem::create_directories(dir_.path() / "out");
+    po.stdout_file = dir_.path() / ("client-" + std::to_string(processes_) + ".out");
+    po.stderr_file = dir_.path() / ("client-" + std::to_string(processes_) + ".err");
+    po.events_file = events;
+    po.environment = {{"EXO_SCENARIO_CONFIG", config_file_.string()},
+                      {"EXO_SCENARIO_CLOCK_URL", clock_url},
+                      {"EXO_SCENARIO_EVENTS", events.string()}};
+    auto started = internal::ClientProcess::Start(po);
+    if (!started) return std::unexpected(started.error());
+    proc_ = std::move(*started);
+    stderr_file_ = po.stderr_file;
+    if (!driver_) {
+      internal::RemoteClockDriver::Options d;
+      d.control_urls = {aad_->base_url() + "/_exo", ews_->base_url() + "/_exo"};
+      d.ca_bundle = aad_->ca_file();
+      driver_ = std::make_unique<internal::RemoteClockDriver>(d);
+    }
+    Line("client process started");
+    return {};
+  }
+
+  bool WatcherWaitsAgain(std::int64_t after_ms) {
+    const auto give_up = RealClock::Instance().Monotonic() + std::chrono::seconds(10);
+    while (RealClock::Instance().Monotonic() < give_up) {
+      for (std::size_t i = 0; i < 2; ++i) {
+        auto c = driver_->Read(i);
+        if (!c) return false;
+        for (const auto& w : c->waiting) {
+          if (w.who != "monitor" && w.until_ms > after_ms) return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+
+  static std::int64_t Ms(MonoTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
+
+  // Moves the clock as the in-process loop does, but the wake-ups are the external client's: it
+  // is idle when it waits on the clock as "monitor" and no server is working for it.
+  void RunExternalUntil(MonoTime target) {
+    while (proc_) {
+      auto idle = driver_->WaitForIdle(std::chrono::seconds(30));
+      DrainEvents();
+      if (auto exited = proc_->Exited()) {
+        Fail("client", "the client process exited (" + exited->Describe() + "): " + StderrTail());
+        proc_.reset();
+        break;
+      }
+      if (!idle) {
+        Fail("client", idle.error().Describe());
+        break;
+      }
+      if (idle->next_ms > Ms(target)) break;
+      if (auto ok = driver_->AdvanceTo(idle->next_ms); !ok) {
+        Fail("client", ok.error().Describe());
+        break;
+      }
+    }
+    clock_.AdvanceTo(target);
+    if (proc_ && driver_) {
+      (void)driver_->WaitForIdle(std::chrono::seconds(30));
+      DrainEvents();
+    }
+  }
+
+  std::string StderrTail() const {
+    auto text = ReadFile(stderr_file_);
+    if (!text) return "(no standard error)";
+    std::string t = *text;
+    return t.size() > 600 ? "…" + t.substr(t.size() - 600) : t;
+  }
+
+  static ErrorCategory CategoryNamed(const std::string& name) {
+    for (ErrorCategory c : {ErrorCategory::kConfiguration, ErrorCategory::kAuthentication,
+                            ErrorCategory::kAuthorization, ErrorCategory::kThrottled,
+                            ErrorCategory::kTransient, ErrorCategory::kProtocol,
+                            ErrorCategory::kNotFound, ErrorCategory::kInternal}) {
+      if (name == ToString(c)) return c;
+    }
+    return ErrorCategory::kInternal;
+  }
+
+  // The client's --events: handed messages (the application's side) and status changes.
+  void DrainEvents() {
+    if (!proc_) return;
+    internal::ClientProcess::Events got = proc_->ReadEvents();
+    for (const std::string& e : got.errors) Fail("client", "a broken event line: " + e);
+    for (const json& e : got.events) {
+      const std::string kind = e.value("event", "");
+      if (kind == "handed") {
+        NoteHanded(e.value("key", ""), e.value("subject", ""));
+      } else if (kind == "status") {
+        client::MonitorStatus st;
+        const std::string phase = e.value("phase", "starting");
+        st.phase = phase == "healthy"       ? Phase::kHealthy
+                   : phase == "backing-off" ? Phase::kBackingOff
+                   : phase == "stopped"     ? Phase::kStopped
+                                            : Phase::kStarting;
+        if (e.contains("error") && e["error"].is_object()) {
+          const json& err = e["error"];
+          Error x;
+          x.code = err.value("code", "");
+          x.category = CategoryNamed(err.value("category", ""));
+          x.message = err.value("message", "");
+          x.remedy = err.value("remedy", "");
+          st.last_error = x;
+        }
+        st.handed = e.value("handed", std::size_t{0});
+        NoteStatus(st);
+      }
+    }
   }
 
   client::FolderKey FolderKey() const { return {Lower(s_.client.mailbox), s_.client.folder}; }
@@ -652,6 +825,12 @@ class World {
   }
 
   void CloseClient() {
+    if (proc_) {
+      const internal::ExitStatus st = proc_->Stop(std::chrono::seconds(10));
+      DrainEvents();
+      Line("client process stopped: " + st.Describe());
+      proc_.reset();
+    }
     if (client_) retired_token_requests_ += client_->tokens().requests();
     monitor_.reset();
     client_.reset();
@@ -679,6 +858,7 @@ class World {
 
   // Steps the monitor at each wake-up up to `target`, then moves the clock there.
   void RunUntil(MonoTime target) {
+    if (External()) return RunExternalUntil(target);
     int at_same_instant = 0;
     MonoTime last{};
     while (monitor_) {
@@ -926,6 +1106,19 @@ class World {
   // without waiting for its back-off.
   Result<void> ConfigChanged() {
     if (auto ok = WriteConfig(); !ok) return ok;
+    if (proc_ && driver_) {
+      // An out-of-process client's own watcher (every 2 s on its clock) must see it: the clock
+      // moves on by one watcher period, and the watcher wakes the monitor.
+      const std::int64_t after = Ms(clock_.Monotonic() + kWatcherPeriod);
+      if (auto ok = driver_->AdvanceTo(after); !ok) return ok;
+      // The watcher works on its own thread, which the idle rule cannot see: wait (bounded, real
+      // time) until it waits on the clock again, that is until its reload is done.
+      if (!WatcherWaitsAgain(after)) Line("  the client's config watcher was not seen waiting again");
+      auto idle = driver_->WaitForIdle(std::chrono::seconds(30));
+      DrainEvents();
+      if (!idle) return std::unexpected(idle.error());
+      return {};
+    }
     if (!client_) return {};
     auto reloaded = client_->ReloadIfChanged();
     if (!reloaded) return std::unexpected(reloaded.error());
@@ -1346,6 +1539,15 @@ class World {
   // new owner id, and must wait for that lease to lapse. Nothing else is rolled back: every state
   // change the monitor made was already committed, as after a real crash between steps.
   Result<void> Crash() {
+    if (proc_) {
+      // A real process dies: SIGKILL, its lease stays in SQLite as it left it, and the process
+      // started next has a new pid, so a new owner, exactly as in production.
+      const internal::ExitStatus st = proc_->Kill();
+      DrainEvents();
+      Line("crash: the client process is killed (" + st.Describe() + ")");
+      proc_.reset();
+      return OpenClient();
+    }
     const std::string dead = owner_.empty() ? s_.client.owner : owner_;
     Line("crash: " + dead + " dies");
     CloseClient();
@@ -1447,11 +1649,15 @@ class World {
     }
     for (const auto& [mailbox, want] : e.unread) CheckInbox(where, mailbox, want, true);
     for (const auto& [mailbox, want] : e.inbox) CheckInbox(where, mailbox, want, false);
+    if (External() && (e.token_requests || e.max_token_requests || e.resyncs || e.endpoint)) {
+      // The client's own counters: an out-of-process client reports none of them.
+      Line("  not checked out of process: tokenRequests, maxTokenRequests, resyncs, endpoint");
+    }
     const std::size_t tokens = TokenRequests();
-    if (e.token_requests && tokens != *e.token_requests) {
+    if (e.token_requests && !External() && tokens != *e.token_requests) {
       Fail(where, std::to_string(tokens) + " token requests, want " + std::to_string(*e.token_requests));
     }
-    if (e.max_token_requests && tokens > *e.max_token_requests) {
+    if (e.max_token_requests && !External() && tokens > *e.max_token_requests) {
       Fail(where, std::to_string(tokens) + " token requests, want at most " +
                       std::to_string(*e.max_token_requests));
     }
@@ -1459,10 +1665,10 @@ class World {
       Fail(where, std::to_string(EarlyRetries()) + " early retries, want " +
                       std::to_string(*e.early_retries));
     }
-    if (e.resyncs && s.resyncs != *e.resyncs) {
+    if (e.resyncs && !External() && s.resyncs != *e.resyncs) {
       Fail(where, std::to_string(s.resyncs) + " resyncs, want " + std::to_string(*e.resyncs));
     }
-    if (e.endpoint) {
+    if (e.endpoint && !External()) {
       const bool online = client_ ? client_->transport().Info().exchange_online : true;
       if ((*e.endpoint == "online") != online) {
         Fail(where, std::string("the client uses ") + (online ? "Exchange Online" : "on-premises") +
@@ -1513,6 +1719,10 @@ class World {
   std::unique_ptr<client::HttpTransport> http_;
   std::unique_ptr<internal::RoutedHttpTransport> routed_;
   std::unique_ptr<internal::ObservedTransport> observed_;
+  std::unique_ptr<internal::ClientProcess> proc_;          // RunOptions::client_command
+  std::unique_ptr<internal::RemoteClockDriver> driver_;
+  std::filesystem::path stderr_file_;
+  int processes_ = 0;
   std::shared_ptr<internal::CrashingStore> store_;
   int crash_countdown_ = 0;                // the broken client's crash point, in messages
   std::string last_handed_key_;

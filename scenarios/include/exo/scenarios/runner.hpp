@@ -45,6 +45,8 @@ struct ScenarioResult {
   std::string transcript;             // normalized: simulated times, no ports, paths or ids
   std::chrono::milliseconds wall{};   // how long it took on the wall clock (reports only)
   Duration simulated{};               // how much simulated time it covered
+  bool skipped = false;               // the scenario needs what this run cannot do (passed stays true)
+  std::string skip_reason;
   std::string description;
   std::vector<std::string> tags;
   std::vector<Exchange> exchanges;    // in the order the client made them
@@ -65,6 +67,11 @@ std::optional<ClientDouble> ParseClientDouble(const std::string& name);
 
 struct RunOptions {
   ClientDouble client_double = ClientDouble::kNone;
+  // An out-of-process client (a user's own binary) instead of the library in-process: argv with
+  // {config} {clock} {events} {out} {poll} replaced. It runs on the world's simulated clock through
+  // the control API (POST /_exo/clock/wait) and reports what it does as --events JSON lines
+  // (docs/scenarios.md, "Your own client"). Empty: the library in-process.
+  std::vector<std::string> client_command;
 };
 
 // Never throws; a world that cannot be built is a failure of the scenario. Thread-safe: each
