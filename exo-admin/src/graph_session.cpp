@@ -156,6 +156,7 @@ Outcome GraphSession::Connect(const std::string& tenant, const std::string& user
     return Outcome::Failed(e);
   }
   token_ = std::move(*token);
+  sign_in_ = SignIn{tenant, user, password};
   Outcome o;
   if (welcome) o.host = Welcome(client_id_);
   return o;
@@ -165,6 +166,7 @@ Outcome GraphSession::ConnectWithToken(const std::string& access_token, bool wel
   auto token = TokenFromJwt(access_token);
   if (!token) return Outcome::Failed(ToolError("Connect-MgGraph", token.error().message));
   token_ = std::move(*token);
+  sign_in_.reset();  // a token given as is cannot be renewed
   Outcome o;
   if (welcome) o.host = Welcome(token_->claims.value("appid", token_->claims.value("azp", "")));
   return o;
@@ -174,13 +176,25 @@ Result<Value> GraphSession::Request(const std::string& method, const std::string
                                     const Value& body, const std::string& cmdlet,
                                     std::optional<ErrorRecord>& error) {
   const std::string url = authority_ + "/v1.0" + path;
-  auto reply = http_.Send(method, url,
-                          {{"Authorization", "Bearer " + token_->access_token},
-                           {"Accept", "application/json"},
-                           {"client-request-id", SecureRandom::Instance().Uuid()},
-                           {"SdkVersion", "graph-powershell/2.25.0"},
-                           {"User-Agent", "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/5.1.19041.4648"}},
-                          body.is_null() ? std::string() : body.dump(), "application/json");
+  auto send = [&] {
+    return http_.Send(method, url,
+                      {{"Authorization", "Bearer " + token_->access_token},
+                       {"Accept", "application/json"},
+                       {"client-request-id", SecureRandom::Instance().Uuid()},
+                       {"SdkVersion", "graph-powershell/2.25.0"},
+                       {"User-Agent", "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/5.1.19041.4648"}},
+                      body.is_null() ? std::string() : body.dump(), "application/json");
+  };
+  auto reply = send();
+  if (reply && reply->status == 401 && sign_in_) {
+    // Expired (or revoked) under a long script: sign in again as the SDK's refresh would.
+    auto renewed = PasswordGrant(http_, authority_, sign_in_->tenant, client_id_, kGraphScope,
+                                 sign_in_->user, sign_in_->password);
+    if (renewed) {
+      token_ = std::move(*renewed);
+      reply = send();
+    }
+  }
   if (!reply) {
     error = ToolError(cmdlet, "cannot reach Microsoft Graph at " + authority_ + ": " +
                                   reply.error().message,

@@ -21,7 +21,10 @@ class GraphSession {
   Outcome Connect(const std::string& tenant, const std::string& user, const std::string& password,
                   bool welcome);
   Outcome ConnectWithToken(const std::string& access_token, bool welcome);
-  void Disconnect() { token_.reset(); }
+  void Disconnect() {
+    token_.reset();
+    sign_in_.reset();
+  }
   bool connected() const { return token_.has_value(); }
 
   Outcome Run(const BoundCommand& cmd, const std::string& written);
@@ -34,6 +37,12 @@ class GraphSession {
   HttpsClient& http_;
   std::string authority_;
   std::optional<Token> token_;
+  // The password sign-in, kept for the session as the Graph SDK keeps its refresh token: an
+  // expired access token is renewed silently, once per request.
+  struct SignIn {
+    std::string tenant, user, password;
+  };
+  std::optional<SignIn> sign_in_;
   std::string client_id_ = kGraphPowerShellClientId;
 };
 

@@ -1,5 +1,6 @@
 // The client's one seam to the network: an HTTP exchange as a value, and an HTTPS implementation
-// over cpp-httplib with verification on, keep-alive per host, and timeouts on the injected clock.
+// over cpp-httplib with verification on and keep-alive per host. Its connect and read timeouts are
+// socket timeouts on the wall clock (cpp-httplib has no other), not on the injected clock.
 #pragma once
 
 #include <chrono>
