@@ -695,6 +695,24 @@ class World {
     return {};
   }
 
+  // The id of the wait named `who` listed now; with `other`, waits (bounded, real time) until one
+  // that is not `other` is listed. Empty when none is seen.
+  std::string WaitId(const std::string& who, const std::string& other) {
+    const auto give_up = RealClock::Instance().Monotonic() + std::chrono::seconds(10);
+    do {
+      for (std::size_t i = 0; i < 2; ++i) {
+        auto c = driver_->Read(i);
+        if (!c) return {};
+        for (const auto& w : c->waiting) {
+          if (w.who == who && w.id != other) return w.id;
+        }
+      }
+      if (other.empty()) return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    } while (RealClock::Instance().Monotonic() < give_up);
+    return {};
+  }
+
   bool WatcherWaitsAgain(std::int64_t after_ms) {
     const auto give_up = RealClock::Instance().Monotonic() + std::chrono::seconds(10);
     while (RealClock::Instance().Monotonic() < give_up) {
@@ -1114,10 +1132,13 @@ class World {
       // An out-of-process client's own watcher (every 2 s on its clock) must see it: the clock
       // moves on by one watcher period, and the watcher wakes the monitor.
       const std::int64_t after = Ms(clock_.Monotonic() + kWatcherPeriod);
+      const std::string monitor_wait = WaitId("monitor", {});
       if (auto ok = driver_->AdvanceTo(after); !ok) return ok;
       // The watcher works on its own thread, which the idle rule cannot see: wait (bounded, real
-      // time) until it waits on the clock again, that is until its reload is done.
+      // time) until it waits on the clock again, that is until its reload is done; its reload
+      // woke the monitor, whose old wait may still be listed: wait for its next one too.
       if (!WatcherWaitsAgain(after)) Line("  the client's config watcher was not seen waiting again");
+      if (!monitor_wait.empty()) (void)WaitId("monitor", monitor_wait);
       auto idle = driver_->WaitForIdle(std::chrono::seconds(30));
       DrainEvents();
       if (!idle) return std::unexpected(idle.error());
