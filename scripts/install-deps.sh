@@ -10,6 +10,16 @@ packages=(
   libxml2-utils python3 python3-msal python3-exchangelib
   chromium fonts-liberation  # the scenario report's screenshot test renders it headless
 )
+# --sanitizers (scripts/sanitize.sh, scripts/fuzz.sh): clang-16, the oldest of Debian 12's clangs
+# that compiles libstdc++ 12's std::expected (cmake/Sanitizers.cmake), its sanitizer and libFuzzer
+# runtimes, and llvm-16's symbolizer for readable reports. --load (bench/load.sh): wrk.
+for profile in "$@"; do
+  case $profile in
+    --sanitizers) packages+=(clang-16 libclang-rt-16-dev llvm-16) ;;
+    --load) packages+=(wrk) ;;
+    *) echo "install-deps: unknown option $profile (--sanitizers, --load)" >&2; exit 2 ;;
+  esac
+done
 # Node.js 20 or newer for the npm interop clients (msal-node 7 needs it). Debian 12's own nodejs
 # is 18, so it is installed only when no node is present at all.
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -191,12 +191,26 @@ RecordOptions RecordContext(const std::string& config, const std::string& comman
   return options;
 }
 
+// --insecure-skip-tls-verify: global, so every subcommand that talks HTTPS honours it alike.
+bool g_skip_tls_verification = false;
+
+// The HTTPS transport the client would make for itself; null when that default will do (the
+// library then follows a reloaded CaBundle, which a transport made here does not).
+std::shared_ptr<HttpTransport> OwnHttp(const std::optional<std::filesystem::path>& ca) {
+  if (!g_skip_tls_verification) return nullptr;
+  HttpOptions h;
+  h.ca_bundle = ca;
+  h.skip_tls_verification = true;
+  return MakeHttpTransport(h);
+}
+
 // The HTTPS transport the client would make for itself, recording into `cassette`.
 Result<std::shared_ptr<HttpTransport>> Recording(const std::string& cassette,
                                                  const std::optional<std::filesystem::path>& ca,
                                                  const Clock& clock, RecordOptions context) {
   HttpOptions h;
   h.ca_bundle = ca;
+  h.skip_tls_verification = g_skip_tls_verification;
   auto recorder = RecordTo(MakeHttpTransport(h), clock, cassette, std::move(context));
   if (!recorder) return std::unexpected(recorder.error());
   std::cerr << "exo-mailbox: recording to " << cassette
@@ -215,6 +229,9 @@ int Doctor(const std::string& config, bool json, const std::string& record) {
                           RecordContext(config, "doctor", false));
     if (!http) return Report(http.error());
     options.http = *http;
+  } else if (g_skip_tls_verification) {
+    auto loaded = LoadClientConfig(config);
+    options.http = OwnHttp(loaded ? loaded->ca_bundle : std::nullopt);
   }
   const DoctorReport report = RunDoctor(config, clock, random, options);
   if (json) {
@@ -310,6 +327,8 @@ int Monitor(const MonitorArgs& a, bool once) {
                                         once ? 0 : std::max(1, a.poll_seconds)));
     if (!http) return Report(http.error());
     options.http = *http;
+  } else {
+    options.http = OwnHttp(config->ca_bundle);
   }
   auto client = MailboxClient::Open(*config, clock, random, options);
   if (!client) return Report(client.error());
@@ -385,6 +404,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string log_level;
   app.add_option("--log-level", log_level, "trace, debug, info, warn (default), error, off");
+  app.add_flag("--insecure-skip-tls-verify", g_skip_tls_verification,
+               "do not verify servers' TLS certificates (a warning is logged for every "
+               "connection); prefer EmailIntegrationCaBundle");
 
   std::string config;
   bool json = false;
@@ -468,6 +490,11 @@ int main(int argc, char** argv) {
   if (!log_level.empty() && !log::SetLevel(log_level)) {
     std::cerr << "exo-mailbox: unknown --log-level " << log_level << "\n";
     return kUsage;
+  }
+  if (g_skip_tls_verification) {
+    // Said here as well as per connection: --log-level off silences the log, not this.
+    std::cerr << "exo-mailbox: WARNING: TLS certificate verification is OFF "
+                 "(--insecure-skip-tls-verify); tokens and mail can be read by anyone on the path\n";
   }
   if (*doctor) return Doctor(config, json, doctor_record);
   if (*protect) return ProtectSecret(key_file, new_key, config);

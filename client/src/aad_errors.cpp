@@ -79,8 +79,11 @@ Error ParseTokenError(const HttpResponse& response) {
   std::string oauth_error, description;
   std::optional<long> code;
   if (body.is_object()) {
-    oauth_error = body.value("error", "");
-    description = body.value("error_description", "");
+    // Not value(): it throws on a member of another type.
+    if (body.contains("error") && body["error"].is_string()) oauth_error = body["error"];
+    if (body.contains("error_description") && body["error_description"].is_string()) {
+      description = body["error_description"];
+    }
     if (body.contains("error_codes") && body["error_codes"].is_array() &&
         !body["error_codes"].empty() && body["error_codes"][0].is_number_integer()) {
       code = body["error_codes"][0].get<long>();

@@ -155,8 +155,11 @@ class Discovery {
       }
       std::string answer = std::to_string(res->status);
       if (body.is_object() && body.contains("ErrorCode") && body["ErrorCode"].is_string()) {
+        // value() would throw on an ErrorMessage that is not a string.
+        const auto message = body.find("ErrorMessage");
         answer += " " + body["ErrorCode"].get<std::string>() + ": " +
-                  body.value("ErrorMessage", std::string());
+                  (message != body.end() && message->is_string() ? message->get<std::string>()
+                                                                 : std::string());
       } else if (res->status == 200) {
         answer += " without a Url";
       }

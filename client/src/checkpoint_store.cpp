@@ -37,6 +37,73 @@ Error LeaseHeldError(const FolderKey& key, const LeaseHolder& holder) {
 
 // ---- SQLite ----
 
+// SQLite's own name for the codes an operator meets (logs and search engines know them by name);
+// others by number.
+std::string SqliteCodeName(int code) {
+  static const std::map<int, const char*> kNames = {
+      {SQLITE_BUSY, "SQLITE_BUSY"},
+      {SQLITE_LOCKED, "SQLITE_LOCKED"},
+      {SQLITE_NOMEM, "SQLITE_NOMEM"},
+      {SQLITE_READONLY, "SQLITE_READONLY"},
+      {SQLITE_IOERR, "SQLITE_IOERR"},
+      {SQLITE_CORRUPT, "SQLITE_CORRUPT"},
+      {SQLITE_FULL, "SQLITE_FULL"},
+      {SQLITE_CANTOPEN, "SQLITE_CANTOPEN"},
+      {SQLITE_PERM, "SQLITE_PERM"},
+      {SQLITE_NOTADB, "SQLITE_NOTADB"},
+      {SQLITE_IOERR_READ, "SQLITE_IOERR_READ"},
+      {SQLITE_IOERR_SHORT_READ, "SQLITE_IOERR_SHORT_READ"},
+      {SQLITE_IOERR_WRITE, "SQLITE_IOERR_WRITE"},
+      {SQLITE_IOERR_FSYNC, "SQLITE_IOERR_FSYNC"},
+      {SQLITE_IOERR_TRUNCATE, "SQLITE_IOERR_TRUNCATE"},
+      {SQLITE_IOERR_FSTAT, "SQLITE_IOERR_FSTAT"},
+      {SQLITE_IOERR_NOMEM, "SQLITE_IOERR_NOMEM"},
+      {SQLITE_IOERR_SHMOPEN, "SQLITE_IOERR_SHMOPEN"},
+      {SQLITE_IOERR_SHMSIZE, "SQLITE_IOERR_SHMSIZE"},
+      {SQLITE_IOERR_SHMMAP, "SQLITE_IOERR_SHMMAP"},
+      {SQLITE_READONLY_DBMOVED, "SQLITE_READONLY_DBMOVED"},
+  };
+  if (auto it = kNames.find(code); it != kNames.end()) return it->second;
+  return "SQLITE_" + std::to_string(code);
+}
+
+// What fixes an environment failure under the checkpoint; every one of them leaves the store as it
+// was before the failed call, so the monitor picks up where it stopped once it is fixed.
+std::string SqliteRemedy(int code, const std::filesystem::path& file) {
+  const std::string resumes = "; the monitor retries with back-off and resumes where it stopped";
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+      return "the file system holding the checkpoint database " + file.string() +
+             " is full: free space there (the database and its -wal file grow with the mailbox)" +
+             resumes;
+    case SQLITE_IOERR:
+      return "the storage holding the checkpoint database " + file.string() +
+             " reported an I/O error: check the disk and the system log (dmesg)" + resumes +
+             " once it can write; if the errors persist, move the database with its -wal file to "
+             "healthy storage (EmailIntegrationStateDir) while the monitor is stopped";
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+      return "the checkpoint database " + file.string() + " and its directory " +
+             file.parent_path().string() +
+             " must be writable by this process (the -wal and -shm files live beside it), on a "
+             "file system not mounted read-only" +
+             resumes;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return "the checkpoint database " + file.string() +
+             " is damaged: stop the monitor and restore it from a backup, or move it (with its "
+             "-wal and -shm files) away to start over from the mailbox's unread mail";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "another process holds the checkpoint database " + file.string() +
+             " locked for too long: one monitor per state directory" + resumes;
+    default:
+      return "check free disk space and permissions of the checkpoint database " + file.string() +
+             resumes;
+  }
+}
+
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) {
@@ -76,12 +143,12 @@ class SqliteStore final : public CheckpointStore {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Error DbError(const std::string& what) const {
+    const int code = sqlite3_extended_errcode(db_);
     Error e;
     e.category = ErrorCategory::kInternal;
-    e.code = std::string("SQLITE_") + std::to_string(sqlite3_extended_errcode(db_));
+    e.code = SqliteCodeName(code);
     e.message = what + " failed on " + file_.string() + ": " + sqlite3_errmsg(db_);
-    e.remedy = "check free disk space and permissions of " + file_.parent_path().string() +
-               "; the monitor resumes where it stopped once the database is writable";
+    e.remedy = SqliteRemedy(code, file_);
     return e;
   }
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
-#include <regex>
+#include <cctype>
 #include <thread>
 
 #include "exo/common/base64.hpp"
@@ -44,6 +44,28 @@ std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
+}
+
+// Where the first complete envelope in `buffer` ends ("</Envelope>" or "</prefix:Envelope>"), or
+// npos. Not std::regex: libstdc++ matches recursively, one frame per character, and a streamed
+// "</" followed by megabytes of name characters overflowed the watcher thread's stack.
+std::size_t EnvelopeEnd(std::string_view buffer) {
+  constexpr std::string_view kName = "Envelope>";
+  const auto is_name = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  };
+  for (std::size_t at = buffer.find(kName); at != std::string_view::npos;
+       at = buffer.find(kName, at + 1)) {
+    std::size_t start = at;
+    if (start > 0 && buffer[start - 1] == ':') {
+      std::size_t prefix = start - 1;
+      while (prefix > 0 && is_name(buffer[prefix - 1])) --prefix;
+      if (prefix == start - 1) continue;  // ":Envelope>" without a prefix
+      start = prefix;
+    }
+    if (start >= 2 && buffer.substr(start - 2, 2) == "</") return at + kName.size();
+  }
+  return std::string_view::npos;
 }
 
 MailMessage ReadMessage(pugi::xml_node m) {
@@ -353,7 +375,6 @@ class EwsTransport final : public MailboxTransport {
             "</m:GetStreamingEvents>");
     std::string buffer;
     std::optional<Error> failure;
-    static const std::regex end_tag("</([A-Za-z0-9_]+:)?Envelope>");
     auto res = http_.SendStreaming(
         req,
         [&](std::string_view chunk) {
@@ -368,9 +389,8 @@ class EwsTransport final : public MailboxTransport {
                             0};
             return false;
           }
-          std::smatch m;
-          while (std::regex_search(buffer, m, end_tag)) {
-            const std::size_t end = static_cast<std::size_t>(m.position(0) + m.length(0));
+          for (std::size_t end = EnvelopeEnd(buffer); end != std::string::npos;
+               end = EnvelopeEnd(buffer)) {
             pugi::xml_document doc;
             if (doc.load_buffer(buffer.data(), end, pugi::parse_default & ~pugi::parse_doctype)) {
               pugi::xml_node msg = Find(doc, "GetStreamingEventsResponseMessage");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exo/client/http.hpp"
+#include "exo/common/log.hpp"
 
 namespace exo::client {
 
@@ -104,7 +105,14 @@ Error TransportError(const std::string& url, httplib::Error e) {
         "the server's certificate is not trusted: for a test server set EmailIntegrationCaBundle "
         "to its CA file";
   } else if (e == httplib::Error::Connection) {
+    err.message = url + ": could not connect (refused, unreachable or timed out)";
     err.remedy = "check the URL, DNS and that outbound HTTPS is allowed";
+  } else if (e == httplib::Error::Read) {
+    // A cut connection and a silent one look alike here: both end the read early.
+    err.message = url + ": the connection closed, or stayed silent past the read timeout, before " +
+                  "the whole answer arrived";
+    err.remedy = "retried with back-off; if it persists, a proxy, load balancer or the server is "
+                 "cutting answers: check the network path";
   }
   return err;
 }
@@ -151,7 +159,14 @@ class HttplibTransport final : public HttpTransport {
     c->set_read_timeout(options_.read_timeout);
     c->set_write_timeout(options_.read_timeout);
     c->set_follow_location(false);  // redirects are protocol decisions (autodiscover), not ours
-    c->enable_server_certificate_verification(true);
+    c->enable_server_certificate_verification(!options_.skip_tls_verification);
+    if (options_.skip_tls_verification && origin.starts_with("https://")) {
+      log::Get("client")->warn(
+          "TLS certificate verification is OFF for {} (--insecure-skip-tls-verify): anyone on "
+          "the path can read this client's tokens and mail; trust the server's CA with "
+          "EmailIntegrationCaBundle instead",
+          origin);
+    }
     if (options_.ca_bundle && !bundle_error_) {
       // The system's CAs plus the bundle: httplib adds the default paths to this store.
       X509_STORE* store = X509_STORE_new();

@@ -93,6 +93,8 @@ std::optional<SystemTime> ParseIso8601(std::string_view s) {
     if (pos != s.size()) return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Past these the sum below overflows SystemTime's 64-bit nanoseconds (undefined behaviour).
+  if (y < 1678 || y > 2261) return std::nullopt;
   using namespace std::chrono;
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
                            day{static_cast<unsigned>(d)}};

@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
   ready["clock"] = clock_mode;
   ready["pid"] = ::getpid();
   if (!ready_file.empty()) {
-    if (auto w = exo::WriteFileAtomically(ready_file, ready.dump(2) + "\n"); !w) {
+    // 0600: it holds the admin password exo-admin signs in with.
+    if (auto w = exo::WriteFileAtomically(ready_file, ready.dump(2) + "\n", 0600); !w) {
       return Die(w.error().Describe());
     }
   }

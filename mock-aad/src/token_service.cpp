@@ -182,7 +182,10 @@ HttpAnswer TokenService::ErrorAnswer(const AadError& e, const std::string& trace
                                      const std::string& correlation_id) {
   HttpAnswer a;
   a.status = e.status;
-  a.body = e.ToJson(trace_id, correlation_id, clock_.Now()).dump();
+  // The messages quote the request (client_id, scope...), which need not be UTF-8: replaced, as
+  // a strict dump would throw.
+  a.body = e.ToJson(trace_id, correlation_id, clock_.Now())
+               .dump(-1, ' ', false, json::error_handler_t::replace);
   AddStandardHeaders(a, trace_id, correlation_id);
   return a;
 }
@@ -473,7 +476,7 @@ std::optional<AadError> TokenService::CheckAssertion(const TokenRequest& req, co
     return errors::CertificateExpired(UpperHex(key->sha1_thumbprint), app.app_id);
   }
   const auto& p = jwt->payload;
-  if (p.value("iss", "") != client_id || p.value("sub", "") != client_id) {
+  if (mock::StringClaim(p, "iss") != client_id || mock::StringClaim(p, "sub") != client_id) {
     return errors::AssertionIssuer();
   }
 
@@ -707,7 +710,7 @@ HttpAnswer TokenService::Success(const TokenRequest& req, const json& claims, bo
   }
   for (const auto& [k, v] : extra.items()) body[k] = v;
   HttpAnswer a;
-  a.body = body.dump();
+  a.body = body.dump(-1, ' ', false, json::error_handler_t::replace);  // echoes the request
   AddStandardHeaders(a, trace, corr);
   return a;
 }

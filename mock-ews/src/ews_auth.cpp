@@ -82,7 +82,9 @@ AuthFailure TokenValidator::Refuse(int status, int code, const std::string& reas
 
 bool TokenValidator::AudienceAccepted(const std::string& aud) const {
   if (policy_.on_premises) return ComparableAudience(aud) == ComparableAudience(policy_.audience);
+  // Exchange Online's resource URI, its older one and its application id (ews.md §3.1).
   return aud == "https://outlook.office365.com" || aud == "https://outlook.office365.com/" ||
+         aud == "https://outlook.office.com" || aud == "https://outlook.office.com/" ||
          aud == "00000002-0000-0ff1-ce00-000000000000";
 }
 
@@ -107,7 +109,7 @@ std::optional<TokenFault> TokenValidator::Inspect(const std::string& authorizati
   }
   // Only RS256 with a published key: alg none, HS256 (a public key used as an HMAC secret) and
   // unknown kids all fail here.
-  const std::string kid = jwt->header.value("kid", "");
+  const std::string kid = mock::StringClaim(jwt->header, "kid");
   bool verified = false;
   if (jwt->header.value("alg", "") == "RS256" && !kid.empty()) {
     for (const auto& [tid, source] : tenants) {
@@ -149,7 +151,16 @@ std::optional<TokenFault> TokenValidator::Inspect(const std::string& authorizati
     tid = LowerCopy(
         iss.substr(kV2Prefix.size(), iss.size() - kV2Prefix.size() - kV2Suffix.size()));
   }
-  if (tid.empty() || !tenants.contains(tid)) {
+  // The tenant is one path segment ("…/{tid}/../{other}/" is not an issuer of Entra's), and the
+  // tid claim, which Exchange resolves the organization by, must be that tenant's: a token whose
+  // tid names another tenant was not issued by that tenant's issuer.
+  const bool tid_claim_differs = p.contains("tid") && p["tid"].is_string() &&
+                                 LowerCopy(p["tid"].get<std::string>()) != tid;
+  if (tid.empty() || tid.find('/') != std::string::npos || tid_claim_differs) {
+    if (detail) *detail = iss;
+    return TokenFault::kIssuer;
+  }
+  if (!tenants.contains(tid)) {
     if (detail) *detail = tid;
     return TokenFault::kTenant;
   }
@@ -178,7 +189,9 @@ std::optional<AuthFailure> TokenValidator::Verify(const std::string& authorizati
     case TokenFault::kExpired:
       return Refuse(401, 2000002, "The token has expired.", "token_expired");
     case TokenFault::kNotYetValid:
-      return Refuse(401, 2000002, "The token is not yet valid.", "token_expired");
+      // Exchange has one lifetime error, TokenExpired: JWT lifetime failures of either kind map to
+      // it (ews.md §3.1, the OAuthErrors descriptions).
+      return Refuse(401, 2000002, "The token has expired.", "token_expired");
     case TokenFault::kAudience:
       if (policy_.on_premises) {
         // The on-premises text (MS doc on hybrid modern authentication, ews.md §4.3).
@@ -189,6 +202,13 @@ std::optional<AuthFailure> TokenValidator::Verify(const std::string& authorizati
       }
       return Refuse(401, 2000003, "The audience claim value is invalid '" + detail + "'.",
                     "invalid_resource");
+    case TokenFault::kIssuer:
+      // OAuthErrors MissingIssuer and NoConfiguredIssuerMatched (2xxx: invalid_token).
+      if (detail.empty()) {
+        return Refuse(401, 2000001, "The token is missing the issuer.", "invalid_token");
+      }
+      return Refuse(401, 2000001, "The issuer of the token is unknown. Issuer was '" + detail + "'.",
+                    "invalid_token");
     case TokenFault::kTenant:
       return Refuse(401, 2000004, "The tenant for realm '" + detail + "' does not exist.",
                     "invalid_tenant");
@@ -202,7 +222,8 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
   VerifiedToken token;
   if (auto refused = Verify(authorization, token)) return refused;
   const nlohmann::json& p = token.claims;
-  const std::string app_id = p.value("appid", p.value("azp", ""));
+  std::string app_id = mock::StringClaim(p, "appid");
+  if (app_id.empty()) app_id = mock::StringClaim(p, "azp");
   // Exchange Online honours RBAC for Applications without any Entra consent ("remove the Entra
   // consent when you move to RBAC", application-rbac FAQ), so both permission refusals below give
   // way to an RBAC grant; which mailboxes it covers is the admin model's call (AuthorizeEws).

@@ -5,6 +5,7 @@
 // {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}.
 #include <strings.h>
 
+#include <algorithm>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -334,27 +335,37 @@ std::vector<std::string> StringsOf(const json& claims, const char* name) {
   return out;
 }
 
-// The message Graph gives each token fault, 401 InvalidAuthenticationToken (microsoft-graph-docs
-// #16208 for the audience, mock-aad's Graph subset for the rest, which follows captures of the
-// same service; the issuer's wording is [infer]).
-std::string TokenFaultMessage(TokenFault fault) {
+// The message Graph gives each token fault, 401 InvalidAuthenticationToken: microsoft-graph-docs
+// #16208 for the audience; "Signature is invalid." as observed on Graph mail endpoints (Microsoft
+// Q&A 5841715, wazuh/wazuh-documentation#7620); Microsoft.IdentityModel's IDX14100 and IDX14120 for
+// a token without dots and with one (the latter observed from Graph for a token of another
+// provider); mock-aad's Graph subset for the lifetime; the issuer's wording is [infer].
+// `dots`: how many the token has.
+std::string TokenFaultMessage(TokenFault fault, std::size_t dots) {
+  constexpr const char* kCompactFormats =
+      "\nThe token needs to be in JWS or JWE Compact Serialization Format. (JWS): "
+      "'EncodedHeader.EndcodedPayload.EncodedSignature'. (JWE): "
+      "'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector."
+      "EncodedCiphertext.EncodedAuthenticationTag'.";
   switch (fault) {
     case TokenFault::kMissing:
       return "Access token is empty.";
     case TokenFault::kMalformed:
-      return "IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in "
-             "JWS or JWE Compact Serialization Format. (JWS): "
-             "'EncodedHeader.EndcodedPayload.EncodedSignature'. (JWE): "
-             "'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector."
-             "EncodedCiphertext.EncodedAuthenticationTag'.";
+      if (dots == 1) {
+        return std::string("IDX14120: JWT is not well formed, there is only one dot (.).") +
+               kCompactFormats;
+      }
+      return std::string("IDX14100: JWT is not well formed, there are no dots (.).") +
+             kCompactFormats;
     case TokenFault::kSignature:
-      return "Access token validation failure.";
+      return "Signature is invalid.";
     case TokenFault::kExpired:
       return "Lifetime validation failed, the token is expired.";
     case TokenFault::kNotYetValid:
       return "Lifetime validation failed, the token is not yet valid.";
     case TokenFault::kAudience:
       return "Access token validation failure. Invalid audience.";
+    case TokenFault::kIssuer:
     case TokenFault::kTenant:
       return "Access token validation failure. Invalid issuer.";
   }
@@ -530,11 +541,13 @@ class GraphService {
     // v1.0 tokens are what Entra issues for Graph; v2.0 ones are accepted too.
     expect.accept_v2_issuer = true;
     VerifiedToken token;
-    if (auto fault = deps_.tokens.Inspect(req.get_header_value("Authorization"), expect, token)) {
+    const std::string authorization = req.get_header_value("Authorization");
+    if (auto fault = deps_.tokens.Inspect(authorization, expect, token)) {
       mock::Annotate("denied", "token");
       GraphError e{401,
                    "InvalidAuthenticationToken",
-                   TokenFaultMessage(*fault),
+                   TokenFaultMessage(*fault, static_cast<std::size_t>(std::count(
+                                                 authorization.begin(), authorization.end(), '.'))),
                    {{"WWW-Authenticate", kChallenge}}};
       return GraphReply::Fail(e);
     }

@@ -104,8 +104,9 @@ Result<json> GetJson(const OidcSource& source, const std::string& url) {
   if (res->status != 200) {
     // Entra answers an unknown tenant with 400 and an AADSTS description: a setup mistake.
     std::string detail = res->body.substr(0, 300);
-    if (auto j = json::parse(res->body, nullptr, false); j.is_object()) {
-      detail = j.value("error_description", detail);
+    if (auto j = json::parse(res->body, nullptr, false);
+        j.is_object() && j.contains("error_description") && j["error_description"].is_string()) {
+      detail = j["error_description"];
     }
     const bool client_error = res->status >= 400 && res->status < 500;
     Error e{client_error ? ErrorCategory::kConfiguration : ErrorCategory::kTransient,

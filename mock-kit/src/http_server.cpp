@@ -20,6 +20,28 @@
 namespace exo::mock {
 namespace {
 
+// httplib's pool, counting the connections accepted but not yet taken by a worker: a kept-alive
+// connection holds its worker, so with more clients than threads the others would wait for it to
+// go idle (seconds) and time out; while any wait, answers close their connection instead
+// (InstallHooks), which rotates the workers fairly over every client.
+class CountingPool final : public httplib::TaskQueue {
+ public:
+  CountingPool(std::size_t threads, std::atomic<std::size_t>& queued)
+      : pool_(threads), queued_(queued) {}
+  void enqueue(std::function<void()> fn) override {
+    ++queued_;
+    pool_.enqueue([this, fn = std::move(fn)] {
+      --queued_;
+      fn();
+    });
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  std::atomic<std::size_t>& queued_;
+};
+
 // httplib does not expose a request's socket; a reset fault finds it by its port pair. Only
 // fault injection pays for this scan.
 int FindConnectionSocket(const httplib::Request& req) {
@@ -178,7 +200,11 @@ HttpServer::HttpServer(ServerOptions options, Clock& clock, Random& random)
     server_ = std::make_unique<httplib::Server>();
   }
   const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->new_task_queue = [this, threads] { return new CountingPool(threads, queued_); };
+  server_->set_socket_options([this](int sock) {
+    httplib::default_socket_options(sock);
+    listen_socket_ = sock;  // only the listening socket comes here
+  });
   server_->set_payload_max_length(options_.max_body_bytes);
   // Small request/response exchanges on keep-alive connections: Nagle plus delayed ACK would add
   // ~40 ms to every one.
@@ -256,8 +282,9 @@ void HttpServer::InstallHooks() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server_->set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  server_->set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     if (t_truncate_after) ApplyTruncation(res, *std::exchange(t_truncate_after, std::nullopt));
+    if (queued_ > 0) res.set_header("Connection", "close");  // CountingPool says why
   });
   server_->set_exception_handler(
       [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
@@ -325,6 +352,10 @@ Result<void> HttpServer::Start() {
                 "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                     " (address in use, or not an address of this machine)");
   }
+  // Debian's cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
+  // the library): a burst of connections overflows it, and the kernel drops SYNs (clients retry
+  // a second later) or resets them. Listening again raises it to the system's limit.
+  if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // stop() is a no-op until the accept loop runs; wait for it so Stop() can never hang. This is
   // thread start-up, bounded, not a timing decision of the mock.

@@ -31,18 +31,28 @@ void Cut(std::string& body, std::size_t max) {
   body += "...<" + std::to_string(total - max) + " more bytes>";
 }
 
-void RedactJson(nlohmann::json& j, const std::vector<std::string>& fields) {
+// Field names match in any case: PowerShell parameters and Graph properties are
+// case-insensitive, so "password" and "Password" carry the same secret.
+bool RedactJson(nlohmann::json& j, const std::vector<std::string>& fields) {
+  bool redacted = false;
   if (j.is_object()) {
-    for (auto& [k, v] : j.items()) {
-      if (v.is_string() && std::find(fields.begin(), fields.end(), k) != fields.end()) {
+    for (auto& item : j.items()) {
+      const std::string& key = item.key();
+      nlohmann::json& v = item.value();
+      const bool secret = std::any_of(fields.begin(), fields.end(), [&key](const std::string& f) {
+        return IEquals(key, f.c_str());
+      });
+      if (v.is_string() && secret) {
         v = kRedacted;
+        redacted = true;
       } else {
-        RedactJson(v, fields);
+        redacted = RedactJson(v, fields) || redacted;
       }
     }
   } else if (j.is_array()) {
-    for (auto& v : j) RedactJson(v, fields);
+    for (auto& v : j) redacted = RedactJson(v, fields) || redacted;
   }
+  return redacted;
 }
 }  // namespace
 
@@ -145,8 +155,8 @@ std::string RedactFormFields(const std::string& body, const std::vector<std::str
 
 std::string RedactJsonFields(const std::string& body, const std::vector<std::string>& fields) {
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return body;
-  RedactJson(j, fields);
+  // A body with nothing to hide stays byte for byte as it was sent.
+  if (j.is_discarded() || !RedactJson(j, fields)) return body;
   return j.dump();
 }
 

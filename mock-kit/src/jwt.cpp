@@ -1,5 +1,6 @@
 #include "exo/mock_kit/jwt.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -93,7 +94,11 @@ Result<Jwt> ParseJwt(std::string_view token) {
 
 std::string SignJwt(const nlohmann::ordered_json& header, const nlohmann::ordered_json& payload,
                     const crypto::PrivateKey& key) {
-  const std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  // Claims can echo a request (a v1 resource as asked): bytes that are not UTF-8 are replaced,
+  // where a strict dump would throw.
+  constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
+  const std::string input = Base64UrlEncode(header.dump(-1, ' ', false, kReplace)) + "." +
+                            Base64UrlEncode(payload.dump(-1, ' ', false, kReplace));
   const auto scheme = header.value("alg", "RS256") == "PS256"
                           ? crypto::SignatureScheme::kRsaPssSha256
                           : crypto::SignatureScheme::kRsaPkcs1Sha256;
@@ -137,7 +142,15 @@ std::optional<crypto::PublicKey> FindJwk(const nlohmann::json& jwks, const std::
 std::optional<double> NumericDate(const nlohmann::json& payload, const char* claim) {
   auto it = payload.find(claim);
   if (it == payload.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
+  // 9.2e9 s is about as far as int64 nanoseconds reach; a margin for the callers' skew.
+  constexpr double kLimit = 9.0e9;
+  return std::clamp(it->get<double>(), -kLimit, kLimit);
+}
+
+std::string StringClaim(const nlohmann::json& object, const char* name) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace exo::mock

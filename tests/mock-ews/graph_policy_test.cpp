@@ -50,8 +50,7 @@ TEST_F(GraphPolicyTest, TokensGraphDoesNotAcceptAre401) {
                    "Access token validation failure. Invalid audience.");
   std::string forged = graph_token_;
   forged[forged.size() - 5] = forged[forged.size() - 5] == 'A' ? 'B' : 'A';
-  ExpectGraphError(ListInbox(forged), 401, "InvalidAuthenticationToken",
-                   "Access token validation failure.");
+  ExpectGraphError(ListInbox(forged), 401, "InvalidAuthenticationToken", "Signature is invalid.");
   // And the other way round: EWS refuses the Graph token (its audience is not Exchange's).
   const HttpReply ews = Ews(Envelope(kGetInbox), graph_token_);
   EXPECT_EQ(ews.status, 401);

@@ -46,6 +46,7 @@ enum class TokenFault {
   kExpired,      // exp (plus 5 minutes of skew) has passed
   kNotYetValid,  // nbf (minus 5 minutes of skew) lies ahead
   kAudience,     // aud is not one the service accepts
+  kIssuer,       // no issuer, one not Entra ID's form for a tenant, or a tid naming another tenant
   kTenant,       // the issuer is not a trusted tenant's
 };
 
@@ -90,7 +91,7 @@ class TokenValidator {
   std::optional<AuthFailure> Verify(const std::string& authorization, VerifiedToken& token) const;
   // The service-neutral checks (structure, signature, lifetime, `expect`'s audience and issuer) for
   // a facade that answers refusals in its own way (Microsoft Graph). `detail` gets the offending
-  // aud or tenant when there is one.
+  // aud, issuer or tenant when there is one.
   std::optional<TokenFault> Inspect(const std::string& authorization,
                                     const TokenExpectations& expect, VerifiedToken& token,
                                     std::string* detail = nullptr) const;

@@ -73,10 +73,14 @@ struct HttpOptions {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds read_timeout{100};  // EWS's own limit is 100 s
   std::string user_agent = "ExoHarness-client/0.1";
+  // Off only by an explicit choice (exo-mailbox --insecure-skip-tls-verify), never by a config
+  // key that could be left behind: every connection opened without verification logs a warning,
+  // since anyone on the path could then take the tenant's tokens.
+  bool skip_tls_verification = false;
 };
 
 // HTTPS (and http:// for loopback only) over cpp-httplib, one kept-alive connection per host and
-// thread. Server certificates are always verified.
+// thread. Server certificates are verified unless options.skip_tls_verification says otherwise.
 std::unique_ptr<HttpTransport> MakeHttpTransport(const HttpOptions& options);
 
 }  // namespace exo::client

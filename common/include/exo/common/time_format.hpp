@@ -21,6 +21,7 @@ std::int64_t ToUnixSeconds(SystemTime t);
 SystemTime FromUnixSeconds(std::int64_t s);
 
 // Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)"; a date alone means midnight UTC.
+// Years SystemTime cannot hold (before 1678, after 2261: nanoseconds in 64 bits) are nullopt.
 std::optional<SystemTime> ParseIso8601(std::string_view text);
 
 // Parses a duration such as "65m", "+2h", "-1d", "1500ms", "45s", "90d" or "1y" (365 days);

@@ -138,6 +138,9 @@ class HttpServer {
   std::thread thread_;
   int port_ = 0;
   std::atomic<std::size_t> in_flight_{0};
+  // Connections accepted and waiting for a worker of the pool (more clients than threads).
+  std::atomic<std::size_t> queued_{0};
+  int listen_socket_ = -1;
   std::atomic<bool> stopping_{false};
   RemoteWaits remote_waits_;
 };

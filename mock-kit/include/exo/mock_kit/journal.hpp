@@ -72,7 +72,8 @@ class Journal {
 inline constexpr const char* kRedacted = "<redacted>";
 // Replaces the values of `fields` in an application/x-www-form-urlencoded body.
 std::string RedactFormFields(const std::string& body, const std::vector<std::string>& fields);
-// Replaces string values of `fields` (at any depth) in a JSON body; non-JSON is left alone.
+// Replaces string values of `fields` (at any depth, names in any case) in a JSON body; non-JSON,
+// or JSON without such a field, is returned unchanged.
 std::string RedactJsonFields(const std::string& body, const std::vector<std::string>& fields);
 // Authorization and Cookie headers keep only their scheme.
 void RedactCredentialsHeaders(std::multimap<std::string, std::string>& headers);

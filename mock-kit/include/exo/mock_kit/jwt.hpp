@@ -37,7 +37,13 @@ bool VerifyJwtSignature(const Jwt& jwt, const crypto::PublicKey& key);
 // The RSA public key with `kid` in a JWKS document ({"keys":[{"kid","n","e",...}]}), if any.
 std::optional<crypto::PublicKey> FindJwk(const nlohmann::json& jwks, const std::string& kid);
 
-// A NumericDate claim as seconds, accepting integers and floats (MSAL Python sends floats).
+// A NumericDate claim as seconds, accepting integers and floats (MSAL Python sends floats),
+// clamped to the years SystemTime holds (1678 to 2262): a date beyond stays beyond every real
+// time, and converting it cannot overflow.
 std::optional<double> NumericDate(const nlohmann::json& payload, const char* claim);
+
+// A claim (or header parameter) that is a string; empty when absent or of another type, where
+// json::value would throw.
+std::string StringClaim(const nlohmann::json& object, const char* name);
 
 }  // namespace exo::mock
