@@ -131,9 +131,11 @@ struct World {
 // with a full LeakSanitizer scan: here that is most inputs (the store keeps what they create),
 // and the scans took five sixths of the time. LeakSanitizer still checks the whole run at exit.
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  static std::vector<char*> args(*argv, *argv + *argc);
   static char no_leak_scans[] = "-detect_leaks=0";
-  args.insert(args.begin() + 1, no_leak_scans);
+  static std::vector<char*> args;
+  args.push_back((*argv)[0]);
+  args.push_back(no_leak_scans);  // first, so a -detect_leaks given on the command line wins
+  for (int i = 1; i < *argc; ++i) args.push_back((*argv)[i]);
   args.push_back(nullptr);
   *argc = static_cast<int>(args.size()) - 1;
   *argv = args.data();

@@ -99,7 +99,10 @@ Error ParseTokenError(const HttpResponse& response) {
   if (response.status == 429 || (response.status >= 500 && response.status <= 599)) {
     e.category = response.status == 429 ? ErrorCategory::kThrottled : ErrorCategory::kTransient;
     e.code = code ? "AADSTS" + std::to_string(*code) : "HTTP " + std::to_string(response.status);
-    if (!retry_after.empty() && std::all_of(retry_after.begin(), retry_after.end(), ::isdigit)) {
+    // Under nine digits (three years), as ews_xml.cpp reads it: longer ones overflowed stol or
+    // the nanoseconds of a Duration.
+    if (!retry_after.empty() && retry_after.size() < 9 &&
+        std::all_of(retry_after.begin(), retry_after.end(), ::isdigit)) {
       e.retry_after = std::chrono::seconds(std::stol(retry_after));
     }
     e.remedy = "the identity platform is busy; the client retries after the back-off it asked for";

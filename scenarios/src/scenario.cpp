@@ -728,6 +728,10 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& file)
     return exo::Fail(ErrorCategory::kConfiguration, "ScenarioSyntax",
                      file + ":" + Position(text, e.byte == 0 ? 0 : e.byte - 1) + ": " + e.what(),
                      "JSON with // and /* */ comments; see docs/scenarios.md");
+  } catch (const json::exception& e) {
+    // The parser also throws out_of_range for a number too large for any JSON number type.
+    return exo::Fail(ErrorCategory::kConfiguration, "ScenarioSyntax", file + ": " + e.what(),
+                     "JSON with // and /* */ comments; see docs/scenarios.md");
   }
   const Context c(file);
   if (auto ok = OnlyKeys(c, j, "scenario",
