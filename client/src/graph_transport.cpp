@@ -240,6 +240,7 @@ class GraphTransport final : public MailboxTransport {
     i.protocol = "Graph";
     i.endpoint = options_.base_url + "/v1.0";
     i.exchange_online = true;  // Graph serves Exchange Online mailboxes only
+    i.messages_per_fetch = 1;   // GET message, GET $value: no batch read without JSON $batch
     return i;
   }
 
@@ -510,7 +511,14 @@ class GraphTransport final : public MailboxTransport {
         continue;
       }
       if (res->status >= 200 && res->status < 300) return res;
-      return std::unexpected(Failure(*res, r, token->roles));
+      Error e = Failure(*res, r, token->roles);
+      if (e.code == "NoRoles") {
+        // Consent granted since this token was issued reaches only a new one: asking again at
+        // the next attempt (after the monitor's back-off) is how the monitor recovers within
+        // minutes of the grant instead of at the token's expiry.
+        tokens_.Invalidate(options_.scope, token->value.Reveal());
+      }
+      return std::unexpected(e);
     }
   }
 
@@ -581,6 +589,9 @@ class GraphTransport final : public MailboxTransport {
       const bool odata_disabled =
           b.message.find("Access to OData is disabled") != std::string::npos;
       if (!odata_disabled && !HasRole(roles, r.need)) {
+        // EWS's name for the same setup gap (a token without application roles that no RBAC
+        // for Applications assignment covers either), so the doctor and runbooks read one code.
+        e.code = "NoRoles";
         std::string held;
         for (const auto& role : roles) held += (held.empty() ? "" : ", ") + role;
         e.remedy = std::string("the token for Microsoft Graph carries no ") + NeedName(r.need) +

@@ -175,9 +175,12 @@ struct MailboxMonitor::State {
 
   // Fetches seen messages and hands them to the application, oldest first.
   Result<void> HandOver() {
+    std::size_t batch = static_cast<std::size_t>(std::max(1, options.fetch_batch));
+    if (const std::size_t per = transport.Info().messages_per_fetch; per > 0) {
+      batch = std::min(batch, per);
+    }
     while (!stop) {
-      auto seen = store.Messages(options.key, MessageState::kSeen,
-                                 static_cast<std::size_t>(std::max(1, options.fetch_batch)));
+      auto seen = store.Messages(options.key, MessageState::kSeen, batch);
       if (!seen) return std::unexpected(seen.error());
       if (seen->empty()) return {};
       std::vector<std::string> ids;

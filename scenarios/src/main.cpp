@@ -51,8 +51,12 @@ std::vector<std::string> Expand(const std::vector<std::string>& paths, std::stri
 }
 
 std::string FileName(const std::string& name) {
-  std::string out;
-  for (char ch : name) out += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
+  std::string out;  // '@' kept: "<name>@graph" is a scenario's Graph variant
+  for (char ch : name) {
+    out += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '@')
+               ? ch
+               : '_';
+  }
   return out;
 }
 
@@ -60,6 +64,7 @@ struct RunArgs {
   std::vector<std::string> paths;
   std::string filter, junit, report, transcript_dir, golden_dir, client_double = "none";
   std::string client_command;  // an out-of-process client, split on spaces
+  std::string transport = "all";  // ews | graph | all: which of each scenario's transports run
   unsigned jobs = 1;
   bool keep_going = false, update_golden = false;
   std::optional<std::uint64_t> seed;
@@ -126,6 +131,10 @@ int Run(const RunArgs& args) {
       return 2;
     }
   }
+  if (args.transport != "all" && args.transport != "ews" && args.transport != "graph") {
+    std::cerr << "exo-scenario: unknown --transport " << args.transport << " (ews, graph, all)\n";
+    return 2;
+  }
   if (args.update_golden && args.golden_dir.empty()) {
     std::cerr << "exo-scenario: --update-golden needs --golden DIR\n";
     return 2;
@@ -137,6 +146,7 @@ int Run(const RunArgs& args) {
     return 2;
   }
   std::vector<Scenario> scenarios;
+  std::vector<std::string> transports;  // scenarios[i] runs over transports[i]
   int format_errors = 0;
   for (const auto& f : files) {
     auto s = exo::scenarios::LoadScenario(f);
@@ -151,7 +161,12 @@ int Run(const RunArgs& args) {
       for (const auto& t : s->tags) tags += " " + t;
       if (s->name.find(filter) == std::string::npos && tags.find(filter) == std::string::npos) continue;
     }
-    scenarios.push_back(std::move(*s));
+    // One run per transport the scenario holds for (--transport: only that one).
+    for (const std::string& t : s->transports) {
+      if (args.transport != "all" && args.transport != t) continue;
+      scenarios.push_back(*s);
+      transports.push_back(t);
+    }
   }
   if (format_errors > 0) return 2;
   if (scenarios.empty()) {
@@ -176,7 +191,9 @@ int Run(const RunArgs& args) {
   std::size_t done = 0;
   auto worker = [&] {
     for (std::size_t i = next++; i < scenarios.size() && !stop; i = next++) {
-      ScenarioResult r = exo::scenarios::RunScenario(scenarios[i], run_options);
+      exo::scenarios::RunOptions options = run_options;
+      options.transport = transports[i];
+      ScenarioResult r = exo::scenarios::RunScenario(scenarios[i], options);
       if (!args.golden_dir.empty() && r.passed) CheckGolden(args, r);
       std::lock_guard lock(out_mu);
       ++done;
@@ -272,6 +289,10 @@ int main(int argc, char** argv) {
   run->add_option("--report", report, "Write an HTML report (timeline pictures) here");
   run->add_option("--transcript", transcripts, "Write <name>.transcript per scenario here");
   run->add_option("--seed", seed, "Override every scenario's seed");
+  run->add_option("--transport", args.transport,
+                  "Run each scenario over this of its transports (ews, graph), or over each it "
+                  "holds for (all; a Graph variant is named <name>@graph)")
+      ->capture_default_str();
   run->add_option("--golden", args.golden_dir,
                   "Compare each transcript with DIR/<name>.transcript; a difference fails");
   run->add_flag("--update-golden", args.update_golden,

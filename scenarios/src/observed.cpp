@@ -3,9 +3,13 @@
 
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 namespace exo::scenarios::internal {
 
 namespace {
+
+using json = nlohmann::json;
 
 std::string PathOf(const std::string& url) {
   const auto scheme = url.find("://");
@@ -72,6 +76,40 @@ std::string AadstsCode(const std::string& body) {
   return body.substr(pos, end - pos);
 }
 
+// A Graph request as a transcript reads it: the path below /v1.0/users/{mailbox}, with item and
+// folder ids (long, or base64 with '=' or '-'/'_' runs) as {id}, so transcripts hold no ids.
+std::string GraphOperation(const std::string& method, const std::string& path) {
+  std::string rest = path;
+  if (rest.starts_with("/v1.0")) rest.erase(0, 5);
+  std::string out;
+  std::size_t segment = 0;
+  for (std::size_t from = 1; from <= rest.size();) {
+    std::size_t to = rest.find('/', from);
+    if (to == std::string::npos) to = rest.size();
+    const std::string part = rest.substr(from, to - from);
+    std::string shown = part;
+    if (segment == 1 && (out == "/users" || out == "/Users")) {
+      shown = "{mailbox}";
+    } else if (const auto paren = part.find("('"); paren != std::string::npos) {
+      shown = part.substr(0, paren) + "({id})";  // a deltaLink's mailFolders('{id}')
+    } else if (part.size() > 24 || part.find('=') != std::string::npos) {
+      shown = "{id}";
+    }
+    if (!part.empty()) out += "/" + shown;
+    ++segment;
+    from = to + 1;
+  }
+  return method + " " + (out.empty() ? "/" : out);
+}
+
+// Graph's error code: {"error": {"code": "ErrorAccessDenied", …}}; empty for anything else.
+std::string GraphErrorCode(const std::string& body) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return {};
+  const json& code = j["error"]["code"];
+  return code.is_string() ? code.get<std::string>() : std::string();
+}
+
 bool IsDenial(const std::string& code) {
   return code == "ErrorAccessDenied" || code == "ErrorImpersonateUserDenied" ||
          code == "ErrorImpersonationDenied" || code == "ErrorNotAllowedByPolicy";
@@ -89,6 +127,8 @@ Exchange Classify(const std::string& server, const client::HttpRequest& request,
   } else if (const std::string op = request.method == "POST" ? SoapOperation(request.body) : "";
              !op.empty()) {
     x.what = op;
+  } else if (server == "graph") {
+    x.what = GraphOperation(request.method, path);
   } else {
     x.what = request.method + " " + path;
   }
@@ -104,6 +144,16 @@ Exchange Classify(const std::string& server, const client::HttpRequest& request,
     x.detail = "HTTP " + std::to_string(x.status);
     if (const std::string after = response->Header("Retry-After"); !after.empty()) {
       x.detail += " Retry-After " + after;
+    }
+    return x;
+  }
+  if (server == "graph") {
+    x.detail = GraphErrorCode(body);
+    if (x.status / 100 == 2) {
+      x.outcome = "ok";
+    } else {
+      x.outcome = x.status == 401 || x.status == 403 ? "denied" : "error";
+      if (x.detail.empty()) x.detail = "HTTP " + std::to_string(x.status);
     }
     return x;
   }

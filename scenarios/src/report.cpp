@@ -127,7 +127,7 @@ struct Mark {
 
 int RowOf(const std::string& server) {
   if (server == "aad") return 1;
-  if (server == "ews") return 2;
+  if (server == "ews" || server == "graph") return 2;  // Exchange Online, either protocol
   if (server == "onprem") return 3;
   return 0;  // control and anything else: under the client's steps
 }
@@ -160,14 +160,14 @@ void DrawAxis(std::string& svg, const Scale& scale) {
          Num(kLeft + kPlotWidth) + "\" y2=\"" + Num(kAxisY) + "\"/>";
 }
 
-void DrawLanes(std::string& svg, bool onprem) {
+void DrawLanes(std::string& svg, bool onprem, const char* exchange) {
   struct Lane {
     const char* label;
     double top, height;
   };
   const Lane lanes[] = {{"client", kClientTop, kClientHeight},
                         {"Entra ID", kAadTop, kAadHeight},
-                        {"EWS", kEwsTop, kEwsHeight}};
+                        {exchange, kEwsTop, kEwsHeight}};
   for (const auto& lane : lanes) {
     svg += "<rect class=\"lane\" x=\"" + Num(kLeft) + "\" y=\"" + Num(lane.top) + "\" width=\"" +
            Num(kPlotWidth) + "\" height=\"" + Num(lane.height) + "\"/>";
@@ -313,7 +313,12 @@ std::string Timeline(const ScenarioResult& r) {
                     Num(kWidth) + " " + Num(kHeight) + "\" width=\"" + Num(kWidth) +
                     "\" height=\"" + Num(kHeight) + "\" role=\"img\" aria-label=\"" +
                     H("timeline of " + r.name) + "\">";
-  DrawLanes(svg, onprem);
+  auto uses = [&](const char* server) {
+    return std::any_of(r.exchanges.begin(), r.exchanges.end(),
+                       [&](const Exchange& e) { return e.server == server; });
+  };
+  const bool graph = uses("graph");
+  DrawLanes(svg, onprem, graph ? (uses("ews") ? "EWS+Graph" : "Graph") : "EWS");
   DrawSpans(svg, r, scale);
   DrawAxis(svg, scale);
   DrawMarkers(svg, r, scale);

@@ -65,6 +65,7 @@ constexpr const char* kTenantId = "3f6c2a8e-91b4-4d7a-8e15-2b9c7d4e6f01";
 constexpr const char* kAdminUpn = "admin@contoso.onmicrosoft.com";
 constexpr const char* kAdminPassword = "Scenario-Admin-Pa55!";
 constexpr const char* kExchange = "https://outlook.office365.com";
+constexpr const char* kGraph = "https://graph.microsoft.com";
 constexpr const char* kDefaultSender = "sender@contoso.com";
 constexpr const char* kWrongSecret = "Wrg8Q~this-is-not-the-secret-value-00000";
 // What ErrorInvalidSyncStateData looks like from the client's side: base64 of no valid state.
@@ -193,7 +194,8 @@ class World {
         o_(options),
         r_(result),
         clock_(scenario.world.start.value_or(SimulatedClock::DefaultStart())),
-        random_(scenario.seed) {}
+        random_(scenario.seed),
+        transport_(options.transport.empty() ? scenario.transports.front() : options.transport) {}
 
   ~World() {
     // Clients before servers: a server stopping waits for kept-alive connections.
@@ -211,7 +213,14 @@ class World {
   }
 
   void Run() {
-    Line("scenario " + s_.name + " seed " + std::to_string(s_.seed));
+    Line("scenario " + s_.name + " seed " + std::to_string(s_.seed) +
+         (transport_ != "ews" ? " transport " + transport_ : ""));
+    if (std::find(s_.transports.begin(), s_.transports.end(), transport_) == s_.transports.end()) {
+      r_.skipped = true;
+      r_.skip_reason = "written for " + Join(s_.transports) + " only, not " + transport_;
+      Line("skipped: " + r_.skip_reason);
+      return;
+    }
     if (const std::string why = ExternalUnsupported(); !why.empty()) {
       r_.skipped = true;
       r_.skip_reason = why;
@@ -411,6 +420,27 @@ class World {
     return before ? clock_.Now() - delta : clock_.Now() + delta;
   }
 
+  // The application permissions an app's admin consent grants (seed step 2.3): EWS's
+  // full_access_as_app, Graph's Mail.ReadWrite when the client may read over Graph.
+  std::vector<std::pair<std::string, std::string>> Permissions() const {
+    std::vector<std::pair<std::string, std::string>> p = {{kExchange, "full_access_as_app"}};
+    if (transport_ == "graph" || s_.client.transport == "auto" || s_.client.transport == "graph") {
+      p.emplace_back(kGraph, "Mail.ReadWrite");
+    }
+    return p;
+  }
+
+  // The transport the client's configuration names: the scenario's own choice, else the run's.
+  std::string ClientTransport() const {
+    return s_.client.transport.empty() ? transport_ : s_.client.transport;
+  }
+
+  static std::string Join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : " and ") + x;
+    return out;
+  }
+
   json AadWorld() const {
     json apps = json::array();
     for (const AppSpec& app : s_.world.apps) {
@@ -435,8 +465,11 @@ class World {
       }
       if (!keys.empty()) a["keyCredentials"] = keys;
       if (app.consent) {
-        a["appRoleAssignments"] = json::array({{{"resource", kExchange},
-                                                {"appRole", "full_access_as_app"}}});
+        json roles = json::array();
+        for (const auto& [resource, role] : Permissions()) {
+          roles.push_back({{"resource", resource}, {"appRole", role}});
+        }
+        a["appRoleAssignments"] = roles;
       }
       apps.push_back(a);
     }
@@ -522,6 +555,10 @@ class World {
         {"EmailIntegrationCaBundle", aad_->ca_file().string()},
         {"EmailIntegrationKeyFile", key_file_.string()},
         {"EmailIntegrationStateDir", dir_.path().string()}};
+    // The mock serves Graph beside EWS; written for every run, so an operator's later switch to
+    // graph or auto (updateConfig) finds it, as a migration guide sets the URL first.
+    keys["EmailIntegrationGraphUrl"] = ews_->base_url();
+    if (const std::string t = ClientTransport(); t != "ews") keys["EmailIntegrationTransport"] = t;
     if (s_.client.autodiscover) {
       keys["EmailIntegrationAutodiscoverUrl"] = ews_->autodiscover_url();
     } else {
@@ -837,6 +874,7 @@ class World {
       return !base.empty() && Lower(url).starts_with(Lower(base));
     };
     if (aad_ && under(aad_->base_url())) return "aad";
+    if (ews_ && under(ews_->base_url() + "/v1.0/")) return "graph";
     if (ews_ && under(ews_->base_url())) return "ews";
     if (s_.world.on_premises && under(s_.world.on_premises->url)) return "onprem";
     if (onprem_ && under(onprem_->base_url())) return "onprem";
@@ -870,7 +908,8 @@ class World {
   }
 
   std::uint64_t EarlyRetries() const {
-    return (ews_ ? ews_->throttling().early_retries() : 0) +
+    return (ews_ ? ews_->throttling().early_retries() + ews_->graph_throttling().early_retries()
+                 : 0) +
            (onprem_ ? onprem_->throttling().early_retries() : 0);
   }
 
@@ -1009,12 +1048,16 @@ class World {
       case Step::Kind::kRevokeConsent: {
         auto id = AppId(a.get<std::string>());
         if (!id) return std::unexpected(id.error());
-        if (step.kind == Step::Kind::kRevokeConsent) {
-          return aad_->directory().RevokeAppRole(kTenantId, *id, kExchange, "full_access_as_app");
+        for (const auto& [resource, role] : Permissions()) {
+          if (step.kind == Step::Kind::kRevokeConsent) {
+            if (auto ok = aad_->directory().RevokeAppRole(kTenantId, *id, resource, role); !ok) {
+              return ok;
+            }
+          } else if (auto granted = aad_->directory().GrantAppRole(kTenantId, *id, resource, role);
+                     !granted) {
+            return std::unexpected(granted.error());
+          }
         }
-        auto granted =
-            aad_->directory().GrantAppRole(kTenantId, *id, kExchange, "full_access_as_app");
-        if (!granted) return std::unexpected(granted.error());
         return {};
       }
       case Step::Kind::kPowerShell: {
@@ -1031,9 +1074,13 @@ class World {
       case Step::Kind::kUpdateConfig: return UpdateConfig(a);
       case Step::Kind::kAddCertificate: return AddCertificate(a);
       case Step::Kind::kRemoveCertificate: return RemoveCertificate(a);
-      case Step::Kind::kHoldConnections: return HoldConnections(a.get<std::size_t>());
+      case Step::Kind::kHoldConnections:
+        if (transport_ != "ews") return EwsOnly(step);
+        return HoldConnections(a.get<std::size_t>());
       case Step::Kind::kFault: return Fault(a);
-      case Step::Kind::kThrottle: return ews_->throttling().Update({{"force", a}});
+      case Step::Kind::kThrottle:
+        if (transport_ != "ews") return EwsOnly(step);
+        return ews_->throttling().Update({{"force", a}});
       case Step::Kind::kMoveMailbox: {
         const std::string mailbox = a.value("mailbox", s_.client.mailbox);
         if (a["phase"] == "begin") return ews_->BeginMailboxMove(mailbox);
@@ -1063,6 +1110,14 @@ class World {
       case Step::Kind::kExpect: return {};
     }
     return {};
+  }
+
+  // A step that acts on EWS alone, in a run that reads the mailbox over Graph: the scenario
+  // should not list graph among its transports.
+  Result<void> EwsOnly(const Step& step) const {
+    return Failed("EwsOnlyStep", std::string(ToString(step.kind)) + " (" + step.where +
+                                     ") acts on EWS only; this run reads over " + transport_ +
+                                     ": take graph out of the scenario's transports");
   }
 
   Result<std::string> AppId(const std::string& name) const {
@@ -1420,7 +1475,7 @@ class World {
   }
 
   // "{{name}}" in a line: {{daemon.appId}}, {{daemon.secrets.ci}}, {{client.mailbox}},
-  // {{tenant}}, or a variable captured earlier. An unknown name is an error, never left as text.
+  // {{tenant}}, {{permission.resourceAppId|appRoleId|name|rbacRole}}, or a variable captured earlier. An unknown name is an error, never left as text.
   Result<std::string> Expand(std::string line) const {
     for (std::size_t pos = line.find("{{"); pos != std::string::npos; pos = line.find("{{", pos)) {
       const std::size_t end = line.find("}}", pos);
@@ -1429,8 +1484,8 @@ class World {
       auto value = Variable(name);
       if (!value) {
         return exo::Fail(ErrorCategory::kConfiguration, "UnknownVariable",
-                         "{{" + name + "}} is not an app's appId or secret, client.mailbox, tenant "
-                         "or a captured variable (yet)");
+                         "{{" + name + "}} is not an app's appId or secret, client.mailbox, tenant, "
+                         "permission.resourceAppId/appRoleId/name/rbacRole or a captured variable (yet)");
       }
       line.replace(pos, end + 2 - pos, *value);
       pos += value->size();
@@ -1442,6 +1497,21 @@ class World {
     if (auto it = vars_.find(name); it != vars_.end()) return it->second;
     if (name == "client.mailbox") return s_.client.mailbox;
     if (name == "tenant") return std::string(kTenantId);
+    // The application permission the run's transport needs, for admin lines that grant it (seed
+    // step 2.3): Exchange's full_access_as_app, or Microsoft Graph's Mail.ReadWrite.
+    const bool graph = ClientTransport() != "ews";
+    if (name == "permission.resourceAppId") {
+      return std::string(graph ? "00000003-0000-0000-c000-000000000000"
+                               : "00000002-0000-0ff1-ce00-000000000000");
+    }
+    if (name == "permission.appRoleId") {
+      return std::string(graph ? "e2a3a72e-5f79-4c64-b1b1-878b674786c9"
+                               : "dc890d15-9560-4a4c-9b7f-a736ec74ec40");
+    }
+    if (name == "permission.name") return std::string(graph ? "Mail.ReadWrite" : "full_access_as_app");
+    if (name == "permission.rbacRole") {  // RBAC for Applications' role for the same access
+      return std::string(graph ? "Application Mail.ReadWrite" : "Application EWS.AccessAsApp");
+    }
     for (const auto& [app, id] : app_ids_) {
       if (name == app + ".appId") return id;
       const std::string prefix = app + ".secrets.";
@@ -1744,6 +1814,7 @@ class World {
   internal::ScratchDir dir_{"exo-scenario"};
   SimulatedClock clock_;
   SeededRandom random_;
+  std::string transport_;  // ews | graph: what this run reads the mailbox over
   MonoTime start_{};
   std::unique_ptr<aad::MockAad> aad_;
   std::unique_ptr<mock_ews::MockEws> ews_, onprem_;
@@ -1812,7 +1883,11 @@ std::optional<ClientDouble> ParseClientDouble(const std::string& name) {
 
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {
   ScenarioResult result;
+  // A variant on another of its transports is its own result: "<name>@graph".
   result.name = scenario.name;
+  if (!options.transport.empty() && options.transport != scenario.transports.front()) {
+    result.name += "@" + options.transport;
+  }
   result.description = scenario.description;
   result.tags = scenario.tags;
   result.file = scenario.file;

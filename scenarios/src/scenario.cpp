@@ -346,7 +346,7 @@ Result<ClientSpec> ParseClient(const Context& c, const json& j, const WorldSpec&
   if (auto ok = OnlyKeys(c, j, "client",
                          {"app", "secret", "certificate", "appId", "secretValue", "mailbox",
                           "folder", "disposition", "autodiscover", "pollInterval", "owner",
-                          "syncBatch"});
+                          "syncBatch", "transport"});
       !ok) {
     return std::unexpected(ok.error());
   }
@@ -355,10 +355,16 @@ Result<ClientSpec> ParseClient(const Context& c, const json& j, const WorldSpec&
         std::pair{"certificate", &s.certificate}, std::pair{"appId", &s.app_id},
         std::pair{"secretValue", &s.secret_value}, std::pair{"mailbox", &s.mailbox},
         std::pair{"folder", &s.folder}, std::pair{"disposition", &s.disposition},
-        std::pair{"owner", &s.owner}}) {
+        std::pair{"owner", &s.owner}, std::pair{"transport", &s.transport}}) {
     auto v = Str(c, j, key, "client", *field);
     if (!v) return std::unexpected(v.error());
     *field = *v;
+  }
+  if (!s.transport.empty() && s.transport != "ews" && s.transport != "graph" &&
+      s.transport != "auto") {
+    return c.Fail("client.transport",
+                  "'" + s.transport + "' is no transport: ews, graph or auto (or leave it out: "
+                  "the run's transport)");
   }
   auto discover = Bool(c, j, "autodiscover", "client", false);
   if (!discover) return std::unexpected(discover.error());
@@ -735,8 +741,8 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& file)
   }
   const Context c(file);
   if (auto ok = OnlyKeys(c, j, "scenario",
-                         {"name", "description", "tags", "seed", "world", "client", "admin",
-                          "timeline", "end", "expect"});
+                         {"name", "description", "tags", "seed", "transports", "world", "client",
+                          "admin", "timeline", "end", "expect"});
       !ok) {
     return std::unexpected(ok.error());
   }
@@ -758,6 +764,22 @@ Result<Scenario> ParseScenario(const std::string& text, const std::string& file)
   if (j.contains("seed")) {
     if (!j["seed"].is_number_unsigned()) return c.Fail("seed", "must be a non-negative integer");
     s.seed = j["seed"].get<std::uint64_t>();
+  }
+  if (j.contains("transports")) {
+    auto transports = Strings(c, j, "transports", "scenario");
+    if (!transports) return std::unexpected(transports.error());
+    if (transports->empty()) return c.Fail("transports", "name at least one: ews, graph");
+    for (std::size_t i = 0; i < transports->size(); ++i) {
+      const std::string& t = (*transports)[i];
+      if (t != "ews" && t != "graph") {
+        return c.Fail("transports", "'" + t + "' is no transport a scenario runs on: ews, graph");
+      }
+      if (std::find(transports->begin(), transports->begin() + static_cast<std::ptrdiff_t>(i), t) !=
+          transports->begin() + static_cast<std::ptrdiff_t>(i)) {
+        return c.Fail("transports", "'" + t + "' is named twice");
+      }
+    }
+    s.transports = *transports;
   }
   if (!j.contains("world")) return c.Fail("world", "missing");
   auto world = ParseWorld(c, j["world"]);

@@ -348,22 +348,25 @@ TEST_F(GraphTransportTest, AccessPolicyDenialNamesThePolicyAndItsDelay) {
   EXPECT_THAT(r.error().remedy, HasSubstr(kUser));
 }
 
-// Verifies a 403 while the token lacks the permission the request needs names that permission of
-// Microsoft Graph and admin consent; with the permission present, the same 403 is the policy.
+// Verifies a 403 while the token lacks the permission the request needs is NoRoles (EWS's code
+// for the same gap) naming that permission of Microsoft Graph and admin consent; the refused token
+// is dropped, so consent granted meanwhile counts at the very next call (not at the old token's
+// expiry), where the same 403 is the policy.
 TEST_F(GraphTransportTest, MissingPermissionNamesMailReadWriteAndConsent) {
   roles_ = {"Mail.Read"};
   Answer(
       GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."));
   auto r = transport_->MarkRead("m1");
   ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, "NoRoles");
   EXPECT_EQ(r.error().category, ErrorCategory::kAuthorization);
   EXPECT_THAT(r.error().remedy, HasSubstr("Mail.ReadWrite"));
   EXPECT_THAT(r.error().remedy, HasSubstr("admin consent"));
   EXPECT_THAT(r.error().remedy, HasSubstr("roles: Mail.Read"));
   EXPECT_THAT(r.error().remedy, Not(HasSubstr("ApplicationAccessPolicy")));
 
-  roles_ = {"Mail.ReadWrite"};            // consent granted meanwhile
-  clock_.Advance(std::chrono::hours(2));  // the Mail.Read token has expired
+  roles_ = {"Mail.ReadWrite"};  // consent granted meanwhile; the Mail.Read token still valid
+  clock_.Advance(std::chrono::minutes(1));
   Answer(
       GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."));
   auto again = transport_->MarkRead("m1");

@@ -45,7 +45,9 @@ class ProtocolView final : public MailboxTransport {
   ProtocolView(std::string protocol, SharedMailbox& box)
       : protocol_(std::move(protocol)), box_(box) {}
 
-  TransportInfo Info() const override { return {protocol_, "fake", "", true, ""}; }
+  TransportInfo Info() const override {
+    return {protocol_, "fake", "", true, "", messages_per_fetch};
+  }
   Result<std::string> ResolveFolder(const std::string& name, bool) override { return name; }
   Result<SyncPage> SyncFolder(const std::string&, const std::string& state, int) override {
     std::size_t from = 0;
@@ -65,6 +67,10 @@ class ProtocolView final : public MailboxTransport {
     return page;
   }
   Result<std::vector<MailMessage>> FetchMessages(const std::vector<std::string>& ids) override {
+    if (fetches_left == 0) {
+      return Fail(ErrorCategory::kThrottled, "ApplicationThrottled", "over the request rate");
+    }
+    if (fetches_left > 0) --fetches_left;
     std::vector<MailMessage> out;
     for (const auto& id : ids) {
       if (auto i = Index(id)) out.push_back(Message(*i));
@@ -89,6 +95,8 @@ class ProtocolView final : public MailboxTransport {
   void StopWatching() override {}
 
   int fail_next_mark_read = 0;
+  std::size_t messages_per_fetch = 0;  // as Info() says; Graph's is 1
+  int fetches_left = -1;               // then every fetch is throttled; -1: no limit
   std::vector<std::string> marked_read;
 
  private:
@@ -180,6 +188,27 @@ TEST_F(MonitorSwitchTest, EwsToGraphAndBackHandsNothingTwice) {
   ASSERT_EQ(back.phase, MonitorStatus::Phase::kHealthy);
   EXPECT_EQ(back.resyncs, 1u);
   EXPECT_EQ(handed_.size(), 4u);
+  for (const auto& [key, times] : handed_) EXPECT_EQ(times, 1) << key;
+}
+
+// Verifies a transport that reads one message per round trip (Graph) gets one message per fetch,
+// each handed before the next is read: throttled halfway through a burst, the monitor keeps what
+// it handed and the next round hands the rest, each once. (Fetching the whole burst first, a rate
+// limit smaller than the burst's requests would refuse every round: nothing would ever be handed.)
+TEST_F(MonitorSwitchTest, OneMessagePerFetchKeepsProgressWhenThrottledMidBurst) {
+  ProtocolView graph("graph", box_);
+  graph.messages_per_fetch = 1;
+  auto store = OpenStore();
+  EXPECT_EQ(StepWith(graph, *store).phase, MonitorStatus::Phase::kHealthy);  // the folder, empty
+  for (int i = 1; i <= 5; ++i) box_.Add("Burst " + std::to_string(i));
+  graph.fetches_left = 2;
+  const MonitorStatus throttled = StepWith(graph, *store);
+  ASSERT_TRUE(throttled.last_error.has_value());
+  EXPECT_EQ(throttled.last_error->code, "ApplicationThrottled");
+  EXPECT_EQ(handed_.size(), 2u);
+  graph.fetches_left = -1;
+  EXPECT_EQ(StepWith(graph, *store).phase, MonitorStatus::Phase::kHealthy);
+  EXPECT_EQ(handed_.size(), 5u);
   for (const auto& [key, times] : handed_) EXPECT_EQ(times, 1) << key;
 }
 

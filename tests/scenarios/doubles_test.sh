@@ -21,6 +21,8 @@ expect_caught() {  # double scenario-file regex-the-failure-must-match
 
 expect_caught ignores-backoff throttling_backoff_honoured.jsonc \
   'request\(s\) came before the back-off the server asked for had elapsed'
+expect_caught ignores-backoff graph_throttling_retry_after.jsonc \
+  'request\(s\) came before the back-off the server asked for had elapsed'
 expect_caught never-refreshes-tokens token_refresh_over_hours.jsonc \
   'want healthy \(last error: .*(expired|401|Unauthorized)'
 expect_caught commits-before-handing crash_mid_batch.jsonc \

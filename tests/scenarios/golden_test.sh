@@ -9,9 +9,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$bin" run --golden "$tmp/g" --update-golden "$lib/happy_path.jsonc" >/dev/null
+"$bin" run --transport ews --golden "$tmp/g" --update-golden "$lib/happy_path.jsonc" >/dev/null
 golden=$(ls "$tmp/g"/*.transcript)
-"$bin" run --golden "$tmp/g" "$lib/happy_path.jsonc" >/dev/null || fail "an unchanged run differs from its golden"
+"$bin" run --transport ews --golden "$tmp/g" "$lib/happy_path.jsonc" >/dev/null || fail "an unchanged run differs from its golden"
 
 # The golden says the client made one token request fewer than it does.
 python3 - "$golden" <<'PY'
@@ -23,7 +23,7 @@ del lines[i]
 open(p, "w").writelines(lines)
 PY
 set +e
-"$bin" run --golden "$tmp/g" "$lib/happy_path.jsonc" >"$tmp/out" 2>&1; rc=$?
+"$bin" run --transport ews --golden "$tmp/g" "$lib/happy_path.jsonc" >"$tmp/out" 2>&1; rc=$?
 set -e
 [[ $rc == 1 ]] || fail "a changed transcript: exit $rc, want 1"
 grep -q "the transcript differs from" "$tmp/out" || fail "no golden failure: $(cat "$tmp/out")"
@@ -32,7 +32,7 @@ grep -Eq "^ *[+].* http aad token " "$tmp/out" || fail "no diff line for the ext
 
 rm -f "$golden"
 set +e
-"$bin" run --golden "$tmp/g" "$lib/happy_path.jsonc" >"$tmp/out" 2>&1; rc=$?
+"$bin" run --transport ews --golden "$tmp/g" "$lib/happy_path.jsonc" >"$tmp/out" 2>&1; rc=$?
 set -e
 [[ $rc == 1 ]] || fail "a missing golden: exit $rc, want 1"
 grep -q -- "--update-golden" "$tmp/out" || fail "a missing golden does not say how to record it"

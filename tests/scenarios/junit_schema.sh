@@ -17,7 +17,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 set +e
-"$bin" run -k --junit "$tmp/junit.xml" "$passing" "$failing" >"$tmp/out" 2>&1; rc=$?
+"$bin" run -k --transport ews --junit "$tmp/junit.xml" "$passing" "$failing" >"$tmp/out" 2>&1; rc=$?
 set -e
 cat "$tmp/out"
 [[ $rc == 1 ]] || fail "exit $rc, want 1 (one scenario passes, one fails)"

@@ -183,5 +183,31 @@ TEST(ScenarioFormatTest, NewStepsAreValidated) {
   }
 }
 
+// Verifies the transports a scenario holds for: ews by default, a list of ews and graph (the
+// first its main one), anything else or a repeat an error naming the key; client.transport is
+// ews, graph or auto.
+TEST(ScenarioFormatTest, TransportsAreEwsOrGraph) {
+  const std::string world = R"("world": {"apps": [{"name": "a"}], "mailboxes": ["m@contoso.com"]})";
+  auto parse = [&](const std::string& extra) {
+    return ParseScenario("{\"name\": \"x\", " + extra + world + "}", "f");
+  };
+  auto plain = parse("");
+  ASSERT_TRUE(plain.has_value()) << plain.error().Describe();
+  EXPECT_EQ(plain->transports, std::vector<std::string>{"ews"});
+  auto both = parse(R"("transports": ["graph", "ews"], "client": {"transport": "auto"}, )");
+  ASSERT_TRUE(both.has_value()) << both.error().Describe();
+  EXPECT_EQ(both->transports, (std::vector<std::string>{"graph", "ews"}));
+  EXPECT_EQ(both->client.transport, "auto");
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {R"("transports": [], )", "name at least one"},
+           {R"("transports": ["rest"], )", "'rest' is no transport"},
+           {R"("transports": ["ews", "ews"], )", "named twice"},
+           {R"("client": {"transport": "imap"}, )", "client.transport"}}) {
+    auto r = parse(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_THAT(r.error().message, HasSubstr(why)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace exo::scenarios

@@ -14,7 +14,8 @@
 
 namespace exo::scenarios::internal {
 
-// Names the server a URL belongs to: "aad", "ews", "onprem" (empty: not one of the world's).
+// Names the server a URL belongs to: "aad", "ews", "graph" (Exchange Online's Graph mail),
+// "onprem" (empty: not one of the world's).
 using ServerOf = std::function<std::string(const std::string& url)>;
 
 // How one exchange reads in a transcript and a report: the operation (token, the SOAP body's

@@ -48,6 +48,10 @@ struct TransportInfo {
   // Why this transport serves the mailbox ("EmailIntegrationTransport=auto: autodiscover says
   // Exchange Online"), when a router chose it.
   std::string reason;
+  // Messages FetchMessages reads per round trip; 0: any number at once (EWS GetItem). Graph reads
+  // each with two requests, so the monitor hands each over before reading the next: a throttle or
+  // a failure halfway through a burst then keeps what was already handed.
+  std::size_t messages_per_fetch = 0;
 };
 
 // Errors are exo::Error with the service's code (ErrorInvalidSyncStateData, ErrorServerBusy,

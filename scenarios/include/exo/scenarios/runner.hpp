@@ -67,6 +67,9 @@ std::optional<ClientDouble> ParseClientDouble(const std::string& name);
 
 struct RunOptions {
   ClientDouble client_double = ClientDouble::kNone;
+  // Which of the scenario's transports (Scenario::transports) this run reads the mailbox over:
+  // "ews" or "graph"; empty: the scenario's first. One the scenario does not hold for is a skip.
+  std::string transport;
   // An out-of-process client (a user's own binary) instead of the library in-process: argv with
   // {config} {clock} {events} {out} {poll} replaced. It runs on the world's simulated clock through
   // the control API (POST /_exo/clock/wait) and reports what it does as --events JSON lines

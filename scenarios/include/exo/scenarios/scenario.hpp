@@ -84,6 +84,9 @@ struct ClientSpec {
   Duration poll_interval = std::chrono::seconds(60);
   std::string owner = "scheduler-a:101:ProjectA";  // the lease owner
   int sync_batch = 512;         // MaxChangesReturned per SyncFolderItems page
+  // EmailIntegrationTransport: empty follows the run's transport (Scenario::transports); "auto"
+  // lets the client choose (Graph for Exchange Online), as an operator moving off EWS sets it.
+  std::string transport;
 };
 
 // How a step must fail; empty fields match anything.
@@ -149,6 +152,10 @@ struct Scenario {
   std::string description;
   std::vector<std::string> tags;
   std::uint64_t seed = 1;
+  // The mailbox protocols the scenario holds for, "ews" and/or "graph", the first its main one:
+  // the runner runs it once per transport (the variants after the first are named
+  // "<name>@graph"). A step or expectation that only one protocol has keeps it to that one.
+  std::vector<std::string> transports = {"ews"};
   WorldSpec world;
   ClientSpec client;
   std::vector<std::string> admin;  // PowerShell lines run at the start, before the client opens
