@@ -4,7 +4,8 @@
 // the same (bench/exchangelib_ingest.py), each as a child process into its own mailbox of N
 // unread messages. Messages per second from the child's start to its exit (start-up and token
 // included); peak RSS is the client's own (ru_maxrss from wait4), not this process's, which hosts
-// the mocks and the mail.
+// the mocks and the mail. --transport graph runs the probe's ingest over Microsoft Graph instead
+// (same mail, same mark-read, same checkpoint); exchangelib speaks EWS only and sits that out.
 // A benchmark, not a test: it asserts nothing about the figures, but a client that does not
 // finish the job is an error.
 #include <sys/prctl.h>
@@ -164,6 +165,7 @@ int RunBench(int argc, char** argv) {
   std::string script = EXO_EXCHANGELIB_INGEST;
   std::string work_dir;
   bool skip_exchangelib = false;
+  std::string transport_name = "ews";
   app.add_option("--messages", messages, "Messages in each mailbox")->capture_default_str();
   app.add_flag("--smoke", smoke, "50 messages: only proves the bench works");
   app.add_option("--json", json_out, "Also write the figures here as JSON");
@@ -175,8 +177,15 @@ int RunBench(int argc, char** argv) {
                  "Where the CA, the probe's checkpoint store and the logs go (default: a new "
                  "directory under TMPDIR, removed at the end)");
   app.add_flag("--no-exchangelib", skip_exchangelib, "Only the probe");
+  app.add_option("--transport", transport_name,
+                 "What the probe reads the mailbox over: ews or graph (exchangelib: EWS only, "
+                 "so it runs with ews only)")
+      ->check(CLI::IsMember({"ews", "graph"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (smoke) messages = 50;
+  const IngestTransport transport =
+      transport_name == "graph" ? IngestTransport::kGraph : IngestTransport::kEws;
 
   const bool own_dir = work_dir.empty();
   const std::filesystem::path dir = own_dir ? std::filesystem::temp_directory_path() /
@@ -193,16 +202,16 @@ int RunBench(int argc, char** argv) {
     if (auto d = (*rig)->Deliver(probe_mailbox, messages); !d) return Die(d.error().Describe());
     const std::filesystem::path state = dir / "probe-checkpoint.db";
     std::filesystem::remove(state);
-    std::vector<std::string> args = (*rig)->ProbeArgs(probe, probe_mailbox, state);
+    std::vector<std::string> args = (*rig)->ProbeArgs(probe, probe_mailbox, state, transport);
     args.insert(args.end(), {"--expect", std::to_string(messages)});
     auto m = Measure(self, "exo-ingest-probe", args, {}, dir);
     if (!m) return Die(m.error().Describe());
     results.push_back(*m);
   }
-  if (skip_exchangelib) {
+  if (skip_exchangelib || transport != IngestTransport::kEws) {
     Measured m;
     m.client = "exchangelib";
-    m.skipped = "--no-exchangelib";
+    m.skipped = skip_exchangelib ? "--no-exchangelib" : "it speaks EWS only";
     results.push_back(m);
   } else if (!std::filesystem::exists(python)) {
     Measured m;
@@ -233,13 +242,16 @@ int RunBench(int argc, char** argv) {
   }
 
   std::printf(
-      "ingest of %zu messages from mock-ews over HTTPS, one client process each (%u CPUs: %s)\n",
-      messages, std::thread::hardware_concurrency(), CpuModel().c_str());
+      "ingest of %zu messages from mock-ews over HTTPS (the probe over %s), one client process "
+      "each (%u CPUs: %s)\n",
+      messages, transport == IngestTransport::kGraph ? "Microsoft Graph" : "EWS",
+      std::thread::hardware_concurrency(), CpuModel().c_str());
   std::printf("  the probe's checkpoint store (SQLite, WAL, synchronous=FULL) is in %s\n",
               dir.string().c_str());
   std::printf("  %-34s %8s %9s %10s %13s %8s %7s\n", "client", "handed", "seconds", "msgs/s",
               "peak RSS MB", "CPU s", "unread");
   json report = {{"messages", messages},
+                 {"transport", TransportName(transport)},
                  {"nproc", std::thread::hardware_concurrency()},
                  {"cpu", CpuModel()},
                  {"clients", json::array()}};

@@ -1,6 +1,7 @@
 // exo-ingest-probe: one real mailbox monitor process over the production client library, for the
 // crash test (which SIGKILLs it at random instants and restarts it) and the ingest benchmark
-// (which times it). A test and bench tool, not the product CLI (that is exo-mailbox).
+// (which times it), reading the mailbox over EWS or Microsoft Graph (--transport). A test and
+// bench tool, not the product CLI (that is exo-mailbox).
 //
 // Protocol with the parent, on stdout, one flushed line each:
 //   "handed <key>"  the handler accepted the message (after the --log line is durable);
@@ -17,11 +18,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "exo/client/checkpoint_store.hpp"
 #include "exo/client/ews_transport.hpp"
+#include "exo/client/graph_transport.hpp"
 #include "exo/client/http.hpp"
 #include "exo/client/monitor.hpp"
 #include "exo/client/token_provider.hpp"
@@ -74,7 +77,7 @@ class HandOverLog {
   int fd_ = -1;
 };
 
-// The EWS transport, reporting each successful mark-read: dispositions print nothing else, and
+// The transport, reporting each successful mark-read: dispositions print nothing else, and
 // the crash test needs kill points inside them too.
 class ReportingTransport final : public MailboxTransport {
  public:
@@ -147,7 +150,8 @@ int RunProbe(int argc, char** argv) {
   CLI::App app{
       "exo-ingest-probe: a mailbox monitor process (mark-read, only unread) for the crash test "
       "and the ingest benchmark"};
-  std::string authority, tenant, app_id, secret, ca, ews_url, mailbox, state, log_file;
+  std::string authority, tenant, app_id, secret, ca, ews_url, graph_url, mailbox, state, log_file;
+  std::string transport_name = "ews";
   std::string owner = "exo-ingest-probe";
   std::string log_level = "warn";
   std::size_t expect = 0;
@@ -158,7 +162,12 @@ int RunProbe(int argc, char** argv) {
   app.add_option("--app", app_id, "Application (client) id")->required();
   app.add_option("--secret", secret, "Client secret")->required();
   app.add_option("--ca", ca, "CA bundle (PEM) to trust")->required();
-  app.add_option("--ews-url", ews_url, "EWS endpoint")->required();
+  app.add_option("--transport", transport_name, "ews or graph")
+      ->check(CLI::IsMember({"ews", "graph"}))
+      ->capture_default_str();
+  app.add_option("--ews-url", ews_url, "EWS endpoint (--transport ews)");
+  app.add_option("--graph-url", graph_url,
+                 "Where Microsoft Graph is served, without /v1.0 (--transport graph)");
   app.add_option("--mailbox", mailbox, "Mailbox to impersonate")->required();
   app.add_option("--state", state, "The checkpoint store (SQLite file)")->required();
   app.add_option("--expect", expect,
@@ -170,6 +179,10 @@ int RunProbe(int argc, char** argv) {
   app.add_option("--timeout", timeout_s, "Give up (exit 3) after this many seconds (0: never)");
   app.add_option("--log-level", log_level, "Client log level (stderr)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  const bool graph = transport_name == "graph";
+  if (graph ? graph_url.empty() : ews_url.empty()) {
+    return Die(graph ? "--transport graph needs --graph-url" : "--transport ews needs --ews-url");
+  }
   if (!log::SetLevel(log_level)) return Die("unknown log level " + log_level);
   std::transform(mailbox.begin(), mailbox.end(), mailbox.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -194,11 +207,19 @@ int RunProbe(int argc, char** argv) {
   TokenProviderOptions token_options;
   token_options.authority_host = authority;
   TokenProvider tokens(credential, token_options, *http, clock, SecureRandom::Instance());
-  EwsOptions ews_options;
-  ews_options.url = ews_url;
-  ews_options.mailbox = mailbox;
-  auto ews = MakeEwsTransport(ews_options, tokens, *http, clock);
-  ReportingTransport transport(*ews);
+  std::unique_ptr<MailboxTransport> inner;
+  if (graph) {
+    GraphOptions graph_options;
+    graph_options.base_url = graph_url;
+    graph_options.mailbox = mailbox;
+    inner = MakeGraphTransport(graph_options, tokens, *http);
+  } else {
+    EwsOptions ews_options;
+    ews_options.url = ews_url;
+    ews_options.mailbox = mailbox;
+    inner = MakeEwsTransport(ews_options, tokens, *http, clock);
+  }
+  ReportingTransport transport(*inner);
 
   MonitorOptions options;
   options.key = {mailbox, "inbox"};
@@ -243,10 +264,10 @@ int RunProbe(int argc, char** argv) {
     clock.WaitUntil(std::min(status.next_wakeup, deadline), {});
   }
   const double seconds = std::chrono::duration<double>(clock.Monotonic() - start).count();
-  nlohmann::json report = {{"handed", handed_now},        {"handedTotal", committed},
-                           {"disposed", status.disposed}, {"pending", status.pending},
-                           {"syncs", status.syncs},       {"seconds", seconds},
-                           {"vmHwmKb", PeakRssKb()},      {"timedOut", exit_code == 3}};
+  nlohmann::json report = {
+      {"transport", transport_name}, {"handed", handed_now},      {"handedTotal", committed},
+      {"disposed", status.disposed}, {"pending", status.pending}, {"syncs", status.syncs},
+      {"seconds", seconds},          {"vmHwmKb", PeakRssKb()},    {"timedOut", exit_code == 3}};
   if (status.last_error) report["lastError"] = status.last_error->Describe();
   Emit(report.dump());
   return exit_code;

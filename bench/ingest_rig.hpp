@@ -35,9 +35,19 @@ namespace exo::bench {
 inline constexpr const char* kIngestAppId = "6a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d";
 inline constexpr const char* kIngestSecret = "ingest8Q~aBcDeFgHiJkLmNoPqRsTuVwXyZ01234";
 
-// Mock-aad and mock-ews with the tenant, the app and `mailboxes` (addresses in the tenant's
-// default domain), EWS throttling lifted: the budget (about 3000 requests, then 2.5 a second)
-// would measure Exchange's policy, not the client, and the crash test's restarts repeat requests.
+// Which protocol the client under test reads the mailboxes over. mock-ews serves both from one
+// store, so the mail, the counts and the dispositions are the same whichever is chosen.
+enum class IngestTransport { kEws, kGraph };
+
+inline const char* TransportName(IngestTransport t) {
+  return t == IngestTransport::kGraph ? "graph" : "ews";
+}
+
+// Mock-aad and mock-ews with the tenant, the app (consented for EWS and for Microsoft Graph) and
+// `mailboxes` (addresses in the tenant's default domain), throttling lifted on both protocols:
+// EWS's budget (about 3000 requests, then 2.5 a second) and Graph's (4 in flight and 10,000
+// requests per 10 minutes per app and mailbox) would measure Exchange's policy, not the client,
+// and the crash test's restarts repeat requests.
 class IngestRig {
  public:
   static Result<std::unique_ptr<IngestRig>> Start(const std::filesystem::path& ca_dir,
@@ -75,6 +85,11 @@ class IngestRig {
     }
     if (auto lifted = rig->ews_->throttling().Update(
             {{"budgetEnabled", false}, {"maxConcurrency", 0}, {"maxConcurrentSync", 0}});
+        !lifted) {
+      return std::unexpected(lifted.error());
+    }
+    if (auto lifted =
+            rig->ews_->graph_throttling().Update({{"maxConcurrency", 0}, {"maxRequests", 0}});
         !lifted) {
       return std::unexpected(lifted.error());
     }
@@ -123,13 +138,21 @@ class IngestRig {
     return InboxCounts{inbox->total_count, inbox->unread_count};
   }
 
-  // The arguments exo-ingest-probe needs to monitor `mailbox` with the state in `state`.
+  // The arguments exo-ingest-probe needs to monitor `mailbox` over `transport` with the state in
+  // `state`.
   std::vector<std::string> ProbeArgs(const std::string& probe, const std::string& mailbox,
-                                     const std::filesystem::path& state) const {
-    return {probe,     "--authority", aad_->base_url(), "--tenant",    aad::kDefaultTenantId,
-            "--app",   kIngestAppId,  "--secret",       kIngestSecret, "--ca",
-            ca_file(), "--ews-url",   ews_->ews_url(),  "--mailbox",   mailbox,
-            "--state", state.string()};
+                                     const std::filesystem::path& state,
+                                     IngestTransport transport = IngestTransport::kEws) const {
+    std::vector<std::string> args = {
+        probe,     "--authority", aad_->base_url(), "--tenant",    aad::kDefaultTenantId,
+        "--app",   kIngestAppId,  "--secret",       kIngestSecret, "--ca",
+        ca_file(), "--mailbox",   mailbox,          "--state",     state.string()};
+    if (transport == IngestTransport::kGraph) {
+      args.insert(args.end(), {"--transport", "graph", "--graph-url", ews_->base_url()});
+    } else {
+      args.insert(args.end(), {"--ews-url", ews_->ews_url()});
+    }
+    return args;
   }
 
   std::string token_url() const {
@@ -142,16 +165,18 @@ class IngestRig {
   IngestRig() = default;
 
   static nlohmann::json World() {
-    return {{"tenants",
-             {{{"id", aad::kDefaultTenantId},
-               {"domains", {aad::kDefaultTenantDomain}},
-               {"applications",
-                {{{"appId", kIngestAppId},
-                  {"displayName", "Ingest Daemon"},
-                  {"passwordCredentials", {{{"secretText", kIngestSecret}}}},
-                  {"appRoleAssignments",
-                   {{{"resource", "https://outlook.office365.com"},
-                     {"appRole", "full_access_as_app"}}}}}}}}}}};
+    return {
+        {"tenants",
+         {{{"id", aad::kDefaultTenantId},
+           {"domains", {aad::kDefaultTenantDomain}},
+           {"applications",
+            {{{"appId", kIngestAppId},
+              {"displayName", "Ingest Daemon"},
+              {"passwordCredentials", {{{"secretText", kIngestSecret}}}},
+              {"appRoleAssignments",
+               {{{"resource", "https://outlook.office365.com"}, {"appRole", "full_access_as_app"}},
+                {{"resource", "https://graph.microsoft.com"},
+                 {"appRole", "Mail.ReadWrite"}}}}}}}}}}};
   }
 
   std::unique_ptr<aad::MockAad> aad_;

@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -117,11 +119,51 @@ Error TransportError(const std::string& url, httplib::Error e) {
   return err;
 }
 
+// A write to a connection the server has reset raises SIGPIPE, whose default action ends the
+// process: over TLS OpenSSL writes without MSG_NOSIGNAL. A library must not kill the application
+// that embeds it, nor change its signal dispositions: SIGPIPE is blocked for this thread during an
+// exchange (it is thread-directed), and one raised meanwhile is taken before the mask is restored.
+// The write then fails with EPIPE, a transport error like any other.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &previous_);
+    was_blocked_ = sigismember(&previous_, SIGPIPE) == 1;
+  }
+  ~SigpipeBlocked() {
+    if (was_blocked_) return;  // the application blocks it itself: its pending signal, its call
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      const timespec none{0, 0};
+      (void)sigtimedwait(&pipe, nullptr, &none);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t previous_;
+  bool was_blocked_ = false;
+};
+
 class HttplibTransport final : public HttpTransport {
  public:
   explicit HttplibTransport(HttpOptions options)
       : options_(std::move(options)),
         bundle_error_(options_.ca_bundle && !Readable(*options_.ca_bundle)) {}
+  // Closing kept-alive TLS connections writes close_notify, to a peer that may be gone.
+  ~HttplibTransport() override {
+    const SigpipeBlocked guard;
+    idle_.clear();
+  }
 
   // Whether OpenSSL can load CA certificates from `bundle`; checked once, reported on every send.
   static bool Readable(const std::filesystem::path& bundle) {
@@ -132,24 +174,33 @@ class HttplibTransport final : public HttpTransport {
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
+    const SigpipeBlocked guard;
     return Exchange(request, nullptr, nullptr);
   }
   Result<HttpResponse> SendStreaming(const HttpRequest& request, const ChunkReceiver& receiver,
                                      StreamCancel* cancel) override {
+    const SigpipeBlocked guard;
     return Exchange(request, &receiver, cancel);
   }
 
  private:
-  std::unique_ptr<httplib::Client> Take(const std::string& origin) {
+  // A kept-alive connection when one is idle (`reused` says so), else a new one.
+  std::unique_ptr<httplib::Client> Take(const std::string& origin, bool& reused) {
     {
       std::lock_guard lock(mu_);
       auto& idle = idle_[origin];
       if (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
+        reused = true;
         return c;
       }
     }
+    reused = false;
+    return Make(origin);
+  }
+
+  std::unique_ptr<httplib::Client> Make(const std::string& origin) {
     auto c = std::make_unique<httplib::Client>(origin);
     c->set_keep_alive(true);
     // Without it Nagle's algorithm holds each small request back until the previous segment is
@@ -194,7 +245,8 @@ class HttplibTransport final : public HttpTransport {
                   "cannot read the CA bundle " + options_.ca_bundle->string(),
                   "point EmailIntegrationCaBundle at a PEM file of CA certificates");
     }
-    auto client = Take(url->origin);
+    bool reused = false;
+    auto client = Take(url->origin, reused);
     httplib::Request req;
     req.method = request.method;
     req.path = url->target;
@@ -224,6 +276,20 @@ class HttplibTransport final : public HttpTransport {
       }
     }
     httplib::Result res = client->send(req);
+    if (!res && reused && res.error() == httplib::Error::Write &&
+        !(cancel != nullptr && cancel->cancelled())) {
+      // A kept-alive connection the server (or a load balancer) closed while it sat idle: over
+      // TLS it still looks alive until the write fails. Nothing reached the server, so the
+      // request goes once more on a new connection.
+      if (cancel != nullptr) cancel->Clear();
+      client = Make(url->origin);
+      raw = client.get();
+      client->set_socket_options([cancel](socket_t sock) {
+        if (cancel != nullptr && cancel->cancelled()) ::shutdown(sock, SHUT_RDWR);
+      });
+      if (cancel != nullptr) cancel->OnCancel([raw] { raw->stop(); });
+      res = client->send(req);
+    }
     if (cancel != nullptr) cancel->Clear();
     if (!res) {
       const httplib::Error e = res.error();

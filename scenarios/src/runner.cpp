@@ -187,6 +187,29 @@ class ClockPump {
   std::thread thread_;
 };
 
+// The in-process client's HTTP against out-of-process servers: before each request the harness's
+// clock is brought to the runner's, so the servers judge tokens, policies and propagation at the
+// time the client lives in.
+class ClockSyncedTransport final : public client::HttpTransport {
+ public:
+  ClockSyncedTransport(client::HttpTransport& inner, std::function<void()> sync)
+      : inner_(inner), sync_(std::move(sync)) {}
+  Result<client::HttpResponse> Send(const client::HttpRequest& request) override {
+    sync_();
+    return inner_.Send(request);
+  }
+  Result<client::HttpResponse> SendStreaming(const client::HttpRequest& request,
+                                             const client::ChunkReceiver& receiver,
+                                             client::StreamCancel* cancel = nullptr) override {
+    sync_();
+    return inner_.SendStreaming(request, receiver, cancel);
+  }
+
+ private:
+  client::HttpTransport& inner_;
+  std::function<void()> sync_;
+};
+
 class World {
  public:
   World(const Scenario& scenario, const RunOptions& options, ScenarioResult& result)
@@ -210,6 +233,8 @@ class World {
     onprem_.reset();
     ews_.reset();
     aad_.reset();
+    synced_.reset();
+    if (harness_) harness_->Stop();
   }
 
   void Run() {
@@ -219,6 +244,12 @@ class World {
       r_.skipped = true;
       r_.skip_reason = "written for " + Join(s_.transports) + " only, not " + transport_;
       Line("skipped: " + r_.skip_reason);
+      return;
+    }
+    if (const std::string why = RemoteUnsupported(); !why.empty()) {
+      r_.skipped = true;
+      r_.skip_reason = why;
+      Line("skipped: " + why);
       return;
     }
     if (const std::string why = ExternalUnsupported(); !why.empty()) {
@@ -292,6 +323,63 @@ class World {
     }
     // Out of process, the remote clock driver wakes a client blocked on a slow answer.
     if (SlowAnswers() && !External()) pump_ = std::make_unique<ClockPump>(clock_);
+    if (Remote()) {
+      if (auto ok = StartHarness(); !ok) return ok;
+    } else if (auto ok = StartInProcess(); !ok) {
+      return ok;
+    }
+    client::HttpOptions http;
+    http.ca_bundle = ca_file_;
+    http_ = client::MakeHttpTransport(http);
+    if (s_.world.on_premises) {
+      if (auto ok = StartOnPremises(*s_.world.on_premises); !ok) return ok;
+    }
+
+    admin::RunnerOptions admin_options;
+    admin_options.endpoints.authority = aad_url_;
+    admin_options.endpoints.exchange = ews_base_;
+    admin_options.endpoints.ca_file = ca_file_.string();
+    admin_options.endpoints.tenant = kTenantId;
+    admin_options.endpoints.admin_upn = kAdminUpn;
+    admin_options.endpoints.admin_password = kAdminPassword;
+    admin_options.json = true;
+    admin_options.script_path = s_.file;
+    admin_ = std::make_unique<admin::Runner>(admin_options, prompter_, admin_out_, admin_err_,
+                                             clock_);
+    if (Remote() && !s_.world.groups.empty()) {
+      if (auto ok = RemoteGroups(); !ok) return ok;
+    }
+    if (s_.world.exchange_propagation) {
+      // Through the control API, as out of process: the mock validates the values.
+      if (auto ok = Control({{"server", "ews"},
+                             {"method", "PUT"},
+                             {"path", "/_exo/admin/propagation"},
+                             {"body", *s_.world.exchange_propagation}});
+          !ok) {
+        return std::unexpected(ok.error());
+      }
+    }
+
+    key_file_ = dir_.path() / "secret.key";
+    config_file_ = dir_.path() / "scheduler.config";
+    if (auto key = client::SecretKey::Generate(key_file_); !key) return std::unexpected(key.error());
+    if (!s_.client.app.empty()) {
+      client_app_id_ = app_ids_[s_.client.app];
+      if (!s_.client.certificate.empty()) {
+        client_certificate_ = cert_files_[s_.client.app + "/" + s_.client.certificate];
+      } else {
+        client_secret_ = s_.client.secret == "wrong"
+                             ? std::string(kWrongSecret)
+                             : secrets_[s_.client.app + "/" + s_.client.secret];
+      }
+    }
+    // An app the scenario makes itself gets its id and secret when the client opens.
+    if (!s_.client.app_id.empty()) return {};
+    return WriteConfig();
+  }
+
+  // mock-aad and mock-ews in this process, on the runner's clock.
+  Result<void> StartInProcess() {
     aad::MockAadOptions aad_options;
     aad_options.ca_dir = dir_.path() / "ca";
     aad_options.world = AadWorld();
@@ -336,51 +424,131 @@ class World {
       ews_->admin().SetPropagation(normal);
     }
 
-    client::HttpOptions http;
-    http.ca_bundle = aad_->ca_file();
-    http_ = client::MakeHttpTransport(http);
-    if (s_.world.exchange_propagation) {
-      // Through the control API, as out of process: the mock validates the values.
-      if (auto ok = Control({{"server", "ews"},
-                             {"method", "PUT"},
-                             {"path", "/_exo/admin/propagation"},
-                             {"body", *s_.world.exchange_propagation}});
-          !ok) {
-        return std::unexpected(ok.error());
+    aad_url_ = aad_->base_url();
+    ews_base_ = ews_->base_url();
+    ca_file_ = aad_->ca_file();
+    return {};
+  }
+
+  // ---- Out-of-process servers (RunOptions::harness) ----
+
+  bool Remote() const { return !o_.harness.empty(); }
+
+  // What needs the servers in this process; such a scenario is skipped, saying why.
+  std::string RemoteUnsupported() const {
+    if (!Remote()) return {};
+    if (s_.world.on_premises) return "an on-premises server is started in-process only";
+    if (SlowAnswers() && !External()) {
+      return "a slow answer parks the in-process client on the harness's clock, which only an "
+             "out-of-process client's idle detection can move";
+    }
+    for (const Step& step : s_.timeline) {
+      if (step.kind == Step::Kind::kMoveMailbox || step.kind == Step::Kind::kHoldConnections) {
+        return std::string(ToString(step.kind)) + " (" + step.where +
+               ") needs mock-ews in-process (the control API has no equivalent)";
       }
     }
-    if (s_.world.on_premises) {
-      if (auto ok = StartOnPremises(*s_.world.on_premises); !ok) return ok;
-    }
+    return {};
+  }
 
-    admin::RunnerOptions admin_options;
-    admin_options.endpoints.authority = aad_->base_url();
-    admin_options.endpoints.exchange = ews_->base_url();
-    admin_options.endpoints.ca_file = aad_->ca_file().string();
-    admin_options.endpoints.tenant = kTenantId;
-    admin_options.endpoints.admin_upn = kAdminUpn;
-    admin_options.endpoints.admin_password = kAdminPassword;
-    admin_options.json = true;
-    admin_options.script_path = s_.file;
-    admin_ = std::make_unique<admin::Runner>(admin_options, prompter_, admin_out_, admin_err_,
-                                             clock_);
-
-    key_file_ = dir_.path() / "secret.key";
-    config_file_ = dir_.path() / "scheduler.config";
-    if (auto key = client::SecretKey::Generate(key_file_); !key) return std::unexpected(key.error());
-    if (!s_.client.app.empty()) {
-      client_app_id_ = app_ids_[s_.client.app];
-      if (!s_.client.certificate.empty()) {
-        client_certificate_ = cert_files_[s_.client.app + "/" + s_.client.certificate];
-      } else {
-        client_secret_ = s_.client.secret == "wrong"
-                             ? std::string(kWrongSecret)
-                             : secrets_[s_.client.app + "/" + s_.client.secret];
-      }
+  // exo-harness with the world: its clock simulated from the world's start, its seed, the apps
+  // as a world file, the mailboxes as --mailbox; both servers share that clock and one CA.
+  Result<void> StartHarness() {
+    const std::filesystem::path world_file = dir_.path() / "world.json";
+    if (auto ok = WriteFileAtomically(world_file, AadWorld().dump(2) + "\n", 0600); !ok) return ok;
+    internal::HarnessProcess::Options h;
+    h.binary = o_.harness;
+    h.args = {"--clock", "simulated", "--start-time", FormatIso8601(clock_.Now()),
+              "--seed", std::to_string(s_.seed), "--world", world_file.string(),
+              "--ca-dir", (dir_.path() / "ca").string()};
+    for (const std::string& smtp : s_.world.mailboxes) {
+      h.args.push_back("--mailbox");
+      h.args.push_back(smtp);
     }
-    // An app the scenario makes itself gets its id and secret when the client opens.
-    if (!s_.client.app_id.empty()) return {};
-    return WriteConfig();
+    h.work_dir = dir_.path() / "harness";
+    auto started = internal::HarnessProcess::Start(h);
+    if (!started) return std::unexpected(started.error());
+    harness_ = std::move(*started);
+    const json& ready = harness_->ready();
+    aad_url_ = ready.value("aad", std::string());
+    const std::string ews_control = ready.value("ewsControl", std::string());
+    ews_base_ = ews_control.substr(0, ews_control.size() - std::string("/_exo").size());
+    ca_file_ = harness_->ca_file();
+    internal::RemoteClockDriver::Options d;
+    d.control_urls = harness_->control_urls();
+    d.ca_bundle = ca_file_;
+    synced_ = std::make_unique<internal::RemoteClockDriver>(d);
+    // The harness's monotonic clock has its own origin: the runner's times map onto it by offset.
+    auto now = synced_->Read(0);
+    if (!now) return std::unexpected(now.error());
+    remote_offset_ms_ = now->monotonic_ms - LocalMs(clock_.Monotonic());
+    synced_ms_ = now->monotonic_ms;
+    return {};
+  }
+
+  // The world's groups, made through admin PowerShell as an administrator would, with the
+  // membership and policy delays set to none meanwhile: they existed long before the scenario.
+  Result<void> RemoteGroups() {
+    auto normal = Call("ews", "GET", "/_exo/admin/propagation", std::nullopt);
+    if (!normal) return std::unexpected(normal.error());
+    json settled = *normal;
+    for (const char* k : {"groupMembership", "accessPolicy"}) {
+      settled[k] = {{"earliestMinutes", 0}, {"latestMinutes", 0}};
+    }
+    if (auto ok = Call("ews", "PUT", "/_exo/admin/propagation", settled); !ok) {
+      return std::unexpected(ok.error());
+    }
+    std::string script = std::string("Connect-ExchangeOnline -UserPrincipalName ") + kAdminUpn +
+                         " -ShowBanner:$false\n";
+    for (const GroupSpec& g : s_.world.groups) {
+      script += "New-DistributionGroup -Name \"" + g.name + "\" -PrimarySmtpAddress " + g.smtp +
+                " -Type " + (g.security ? "Security" : "Distribution");
+      std::string members;
+      for (const std::string& m : g.members) members += (members.empty() ? "" : ",") + m;
+      if (!members.empty()) script += " -Members " + members;
+      script += "\n";
+    }
+    auto made = RunAdmin(script);
+    auto restored = Call("ews", "PUT", "/_exo/admin/propagation", *normal);
+    if (!made) return std::unexpected(made.error());
+    if (!restored) return std::unexpected(restored.error());
+    return {};
+  }
+
+  // One control-API request to a harness server ("aad" or "ews"), at the runner's time: its JSON
+  // answer (null for none). A status other than 2xx is an error carrying the answer.
+  Result<json> Call(const std::string& server, const std::string& method, const std::string& path,
+                    const std::optional<json>& body) {
+    SyncRemote();
+    client::HttpRequest request;
+    request.method = method;
+    request.url = (server == "aad" ? aad_url_ : ews_base_) + path;
+    if (body) {
+      request.headers.emplace("Content-Type", "application/json");
+      request.body = body->dump();
+    }
+    auto response = http_->Send(request);
+    if (!response) return std::unexpected(response.error());
+    if (response->status / 100 != 2) {
+      std::string text = response->body.substr(0, 600);
+      return exo::Fail(ErrorCategory::kProtocol, "HTTP " + std::to_string(response->status),
+                       method + " " + server + path + " answered " +
+                           std::to_string(response->status) + ": " + text);
+    }
+    if (response->body.empty()) return json();
+    return json::parse(response->body, nullptr, false);
+  }
+
+  // The harness's clock brought to the runner's (never back: the runner only moves forward).
+  void SyncRemote() {
+    if (!synced_) return;
+    const std::int64_t want = Ms(clock_.Monotonic());
+    if (want <= synced_ms_) return;
+    if (auto ok = synced_->AdvanceTo(want); !ok) {
+      Fail("servers", "cannot move exo-harness's clock: " + ok.error().Describe());
+      return;
+    }
+    synced_ms_ = want;
   }
 
   // A certificate credential as an operator makes one (a key pair and a self-signed certificate,
@@ -551,18 +719,18 @@ class World {
         {"EmailIntegrationConnectionType", "Exchange"},
         {"EmailIntegrationFolder", s_.client.folder},
         {"EmailIntegrationDisposition", s_.client.disposition},
-        {"EmailIntegrationAuthority", aad_->base_url()},
-        {"EmailIntegrationCaBundle", aad_->ca_file().string()},
+        {"EmailIntegrationAuthority", aad_url_},
+        {"EmailIntegrationCaBundle", ca_file_.string()},
         {"EmailIntegrationKeyFile", key_file_.string()},
         {"EmailIntegrationStateDir", dir_.path().string()}};
     // The mock serves Graph beside EWS; written for every run, so an operator's later switch to
     // graph or auto (updateConfig) finds it, as a migration guide sets the URL first.
-    keys["EmailIntegrationGraphUrl"] = ews_->base_url();
+    keys["EmailIntegrationGraphUrl"] = ews_base_;
     if (const std::string t = ClientTransport(); t != "ews") keys["EmailIntegrationTransport"] = t;
     if (s_.client.autodiscover) {
-      keys["EmailIntegrationAutodiscoverUrl"] = ews_->autodiscover_url();
+      keys["EmailIntegrationAutodiscoverUrl"] = ews_base_ + "/autodiscover/autodiscover.svc";
     } else {
-      keys["EmailIntegrationEwsUrl"] = ews_->ews_url();
+      keys["EmailIntegrationEwsUrl"] = ews_base_ + "/EWS/Exchange.asmx";
     }
     // A certificate credential replaces the secret (EmailIntegrationCertificate, docs/client.md).
     if (!client_certificate_.empty()) {
@@ -701,7 +869,7 @@ class World {
 
   Result<void> OpenExternalClient() {
     const std::filesystem::path events = dir_.path() / ("events-" + std::to_string(++processes_) + ".jsonl");
-    const std::string clock_url = ews_->base_url() + "/_exo";
+    const std::string clock_url = ews_base_ + "/_exo";
     std::map<std::string, std::string> vars = {
         {"{config}", config_file_.string()},
         {"{clock}", clock_url},
@@ -730,8 +898,8 @@ class World {
     stderr_file_ = po.stderr_file;
     if (!driver_) {
       internal::RemoteClockDriver::Options d;
-      d.control_urls = {aad_->base_url() + "/_exo", ews_->base_url() + "/_exo"};
-      d.ca_bundle = aad_->ca_file();
+      d.control_urls = {aad_url_ + "/_exo", ews_base_ + "/_exo"};
+      d.ca_bundle = ca_file_;
       driver_ = std::make_unique<internal::RemoteClockDriver>(d);
     }
     Line("client process started");
@@ -775,7 +943,12 @@ class World {
     return false;
   }
 
-  static std::int64_t Ms(MonoTime t) {
+  // A runner time as the servers' clock reads it (out of process: the harness's own origin).
+  std::int64_t Ms(MonoTime t) const { return LocalMs(t) + remote_offset_ms_; }
+  MonoTime LocalTime(std::int64_t server_ms) const {
+    return MonoTime(std::chrono::milliseconds(server_ms - remote_offset_ms_));
+  }
+  static std::int64_t LocalMs(MonoTime t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
 
@@ -799,8 +972,10 @@ class World {
         Fail("client", ok.error().Describe());
         break;
       }
+      if (Remote()) clock_.AdvanceTo(LocalTime(idle->next_ms));  // in-process: the same clock
     }
     clock_.AdvanceTo(target);
+    SyncRemote();
     if (proc_ && driver_) {
       (void)driver_->WaitForIdle(std::chrono::seconds(30));
       DrainEvents();
@@ -860,9 +1035,13 @@ class World {
   // The client's HTTP: every exchange noted, through the on-premises route when there is one.
   std::shared_ptr<client::HttpTransport> ClientHttp() {
     if (!observed_) {
-      client::HttpTransport& inner = routed_ ? static_cast<client::HttpTransport&>(*routed_) : *http_;
+      client::HttpTransport* inner = routed_ ? static_cast<client::HttpTransport*>(routed_.get()) : http_.get();
+      if (Remote()) {
+        clock_synced_ = std::make_unique<ClockSyncedTransport>(*inner, [this] { SyncRemote(); });
+        inner = clock_synced_.get();
+      }
       observed_ = std::make_unique<internal::ObservedTransport>(
-          inner, [this](const std::string& url) { return ServerOf(url); },
+          *inner, [this](const std::string& url) { return ServerOf(url); },
           [this](Exchange x) { NoteExchange(std::move(x)); });
       observed_->ReuseFirstToken(o_.client_double == ClientDouble::kNeverRefreshesTokens);
     }
@@ -873,9 +1052,9 @@ class World {
     auto under = [&](const std::string& base) {
       return !base.empty() && Lower(url).starts_with(Lower(base));
     };
-    if (aad_ && under(aad_->base_url())) return "aad";
-    if (ews_ && under(ews_->base_url() + "/v1.0/")) return "graph";
-    if (ews_ && under(ews_->base_url())) return "ews";
+    if (under(aad_url_)) return "aad";
+    if (under(ews_base_ + "/v1.0/")) return "graph";
+    if (under(ews_base_)) return "ews";
     if (s_.world.on_premises && under(s_.world.on_premises->url)) return "onprem";
     if (onprem_ && under(onprem_->base_url())) return "onprem";
     return "other";
@@ -907,7 +1086,19 @@ class World {
     return retired_token_requests_ + (client_ ? client_->tokens().requests() : 0);
   }
 
-  std::uint64_t EarlyRetries() const {
+  std::uint64_t EarlyRetries() {
+    if (Remote()) {
+      std::uint64_t n = 0;
+      for (const char* path : {"/_exo/throttling", "/_exo/graph/throttling"}) {
+        auto t = Call("ews", "GET", path, std::nullopt);
+        if (!t) {
+          Fail("servers", t.error().Describe());
+          continue;
+        }
+        if (t->contains("earlyRetries")) n += (*t)["earlyRetries"].get<std::uint64_t>();
+      }
+      return n;
+    }
     return (ews_ ? ews_->throttling().early_retries() + ews_->graph_throttling().early_retries()
                  : 0) +
            (onprem_ ? onprem_->throttling().early_retries() : 0);
@@ -1000,6 +1191,7 @@ class World {
   // ---- The timeline ----
 
   void Apply(const Step& step) {
+    SyncRemote();  // out of process: the step happens at its time on the servers' clock too
     std::string what = ToString(step.kind);
     if (step.args.is_string()) what += " " + step.args.get<std::string>();
     if (step.args.is_object() && step.args.contains("subject")) {
@@ -1049,6 +1241,19 @@ class World {
         auto id = AppId(a.get<std::string>());
         if (!id) return std::unexpected(id.error());
         for (const auto& [resource, role] : Permissions()) {
+          if (Remote()) {
+            const std::string app_path = "/_exo/tenants/" + std::string(kTenantId) +
+                                         "/applications/" + *id + "/grants";
+            auto done = step.kind == Step::Kind::kRevokeConsent
+                            ? Call("aad", "DELETE",
+                                   app_path + "?resource=" + FormEncode(resource) +
+                                       "&appRole=" + FormEncode(role),
+                                   std::nullopt)
+                            : Call("aad", "POST", app_path,
+                                   json{{"resource", resource}, {"appRole", role}});
+            if (!done) return std::unexpected(done.error());
+            continue;
+          }
           if (step.kind == Step::Kind::kRevokeConsent) {
             if (auto ok = aad_->directory().RevokeAppRole(kTenantId, *id, resource, role); !ok) {
               return ok;
@@ -1080,6 +1285,11 @@ class World {
       case Step::Kind::kFault: return Fault(a);
       case Step::Kind::kThrottle:
         if (transport_ != "ews") return EwsOnly(step);
+        if (Remote()) {
+          auto forced = Call("ews", "PUT", "/_exo/throttling", json{{"force", a}});
+          if (!forced) return std::unexpected(forced.error());
+          return {};
+        }
         return ews_->throttling().Update({{"force", a}});
       case Step::Kind::kMoveMailbox: {
         const std::string mailbox = a.value("mailbox", s_.client.mailbox);
@@ -1134,6 +1344,16 @@ class World {
     const std::string to = a.is_object() ? a.value("to", s_.client.mailbox) : s_.client.mailbox;
     const std::string from = a.is_object() ? a.value("from", std::string(kDefaultSender)) : kDefaultSender;
     const int count = a.is_object() ? a.value("count", 1) : 1;
+    if (Remote()) {
+      for (int i = 1; i <= count; ++i) {
+        const std::string subj = count == 1 ? subject : subject + " " + std::to_string(i);
+        auto item = Call("ews", "POST", "/_exo/mailboxes/" + to + "/deliver",
+                         json{{"from", from}, {"to", to}, {"subject", subj},
+                              {"body", "Body of " + subj}});
+        if (!item) return std::unexpected(item.error());
+      }
+      return {};
+    }
     // The mailbox lives where the store has it: Exchange Online, or on-premises after a move.
     mock_ews::MockEws* server = ews_.get();
     if (!ews_->store().GetDistinguishedFolder(to, mock_ews::DistinguishedFolder::kInbox) && onprem_) {
@@ -1155,6 +1375,7 @@ class World {
   Result<void> ExpireSecrets(const std::string& app) {
     auto id = AppId(app);
     if (!id) return std::unexpected(id.error());
+    if (Remote()) return ExpireSecretsRemote(*id, app);
     auto found = aad_->directory().FindApplication(kTenantId, *id);
     if (!found) return Failed("NoSuchApp", "app '" + app + "' is not in the directory");
     for (const auto& p : found->passwords) {
@@ -1168,16 +1389,53 @@ class World {
     return {};
   }
 
+  std::string AppPath(const std::string& app_id) const {
+    return "/_exo/tenants/" + std::string(kTenantId) + "/applications/" + app_id;
+  }
+
+  Result<void> ExpireSecretsRemote(const std::string& id, const std::string& app) {
+    auto state = Call("aad", "GET", "/_exo/state", std::nullopt);
+    if (!state) return std::unexpected(state.error());
+    std::vector<std::string> key_ids;
+    for (const auto& t : state->value("tenants", json::array())) {
+      for (const auto& a : t.value("applications", json::array())) {
+        if (Lower(a.value("appId", std::string())) != id) continue;
+        for (const auto& p : a.value("passwordCredentials", json::array())) {
+          key_ids.push_back(p.value("keyId", std::string()));
+        }
+      }
+    }
+    for (const std::string& key : key_ids) {
+      if (auto ok = Call("aad", "DELETE", AppPath(id) + "/passwords/" + key, std::nullopt); !ok) {
+        return std::unexpected(ok.error());
+      }
+    }
+    for (const std::string& text : app_secrets_[app]) {
+      auto added = Call("aad", "POST", AppPath(id) + "/passwords",
+                        json{{"secretText", text}, {"startDateTime", "-1d"}, {"endDateTime", "-1s"}});
+      if (!added) return std::unexpected(added.error());
+    }
+    return {};
+  }
+
   // What an operator does: a new secret in Entra (step 3), protected into the .config; the
   // running client's config watcher picks it up (in-process: at once, not 2 s later).
   Result<void> RotateSecret(const std::string& app) {
     auto id = AppId(app);
     if (!id) return std::unexpected(id.error());
-    auto added = aad_->directory().AddPassword(kTenantId, *id, {{"displayName", "rotated"}});
-    if (!added) return std::unexpected(added.error());
-    app_secrets_[app].push_back(added->secret_text);
+    std::string text;
+    if (Remote()) {
+      auto added = Call("aad", "POST", AppPath(*id) + "/passwords", json{{"displayName", "rotated"}});
+      if (!added) return std::unexpected(added.error());
+      text = added->value("secretText", std::string());
+    } else {
+      auto added = aad_->directory().AddPassword(kTenantId, *id, {{"displayName", "rotated"}});
+      if (!added) return std::unexpected(added.error());
+      text = added->secret_text;
+    }
+    app_secrets_[app].push_back(text);
     if (app == s_.client.app) {
-      client_secret_ = added->secret_text;
+      client_secret_ = text;
       client_certificate_.clear();
       return ConfigChanged();
     }
@@ -1256,10 +1514,15 @@ class World {
       return made;
     }
     const std::string key = app + "/" + name;
-    auto added = aad_->directory().AddKey(kTenantId, *id,
-                                          {{"certificatePem", cert_pems_[key]},
-                                           {"keyId", cert_key_ids_[key]},
-                                           {"displayName", name}});
+    const json credential = {{"certificatePem", cert_pems_[key]},
+                             {"keyId", cert_key_ids_[key]},
+                             {"displayName", name}};
+    if (Remote()) {
+      auto added = Call("aad", "POST", AppPath(*id) + "/keys", credential);
+      if (!added) return std::unexpected(added.error());
+      return {};
+    }
+    auto added = aad_->directory().AddKey(kTenantId, *id, credential);
     if (!added) return std::unexpected(added.error());
     return {};
   }
@@ -1272,6 +1535,11 @@ class World {
     if (key == cert_key_ids_.end()) {
       return Failed("NoSuchCertificate",
                     "app '" + app + "' has no certificate named '" + name + "'");
+    }
+    if (Remote()) {
+      auto removed = Call("aad", "DELETE", AppPath(*id) + "/keys/" + key->second, std::nullopt);
+      if (!removed) return std::unexpected(removed.error());
+      return {};
     }
     return aad_->directory().RemoveKey(kTenantId, *id, key->second);
   }
@@ -1370,6 +1638,7 @@ class World {
 
   // Runs PowerShell in the scenario's session; the objects it output, one JSON value a line.
   Result<std::vector<json>> RunAdmin(const std::string& script) {
+    SyncRemote();
     admin_out_.str("");
     admin_err_.str("");
     std::istringstream in(script);
@@ -1562,8 +1831,9 @@ class World {
                        const std::map<std::string, std::string>& capture = {}) {
     const std::string server = a.value("server", std::string("ews"));
     std::string base;
-    if (server == "ews") base = ews_->base_url();
-    else if (server == "aad") base = aad_->base_url();
+    SyncRemote();
+    if (server == "ews") base = ews_base_;
+    else if (server == "aad") base = aad_url_;
     else if (server == "onprem" && onprem_) base = onprem_->base_url();
     else return Failed("NoSuchServer", "server must be ews, aad or onprem (with world.onPremises)");
     auto path = Expand(a.value("path", std::string("/")));
@@ -1780,6 +2050,7 @@ class World {
 
   void CheckInbox(const std::string& where, const std::string& mailbox, std::size_t want,
                   bool unread) {
+    if (Remote()) return CheckInboxRemote(where, mailbox, want, unread);
     auto folder = ews_->store().GetDistinguishedFolder(mailbox, mock_ews::DistinguishedFolder::kInbox);
     if (!folder && onprem_) {
       folder = onprem_->store().GetDistinguishedFolder(mailbox, mock_ews::DistinguishedFolder::kInbox);
@@ -1793,6 +2064,31 @@ class World {
       Fail(where, mailbox + " has " + std::to_string(have) + (unread ? " unread" : "") +
                       " item(s) in its Inbox, want " + std::to_string(want));
     }
+  }
+
+  // The Inbox's counts as GET /_exo/state reports them.
+  void CheckInboxRemote(const std::string& where, const std::string& mailbox, std::size_t want,
+                        bool unread) {
+    auto state = Call("ews", "GET", "/_exo/state", std::nullopt);
+    if (!state) {
+      Fail(where, "GET /_exo/state: " + state.error().Describe());
+      return;
+    }
+    for (const auto& o : state->value("organizations", json::array())) {
+      for (const auto& m : o.value("mailboxes", json::array())) {
+        if (Lower(m.value("smtp", std::string())) != Lower(mailbox)) continue;
+        for (const auto& f : m.value("folders", json::array())) {
+          if (f.value("distinguished", std::string()) != "inbox") continue;
+          const std::size_t have = f.value(unread ? "unreadCount" : "totalCount", std::size_t{0});
+          if (have != want) {
+            Fail(where, mailbox + " has " + std::to_string(have) + (unread ? " unread" : "") +
+                            " item(s) in its Inbox, want " + std::to_string(want));
+          }
+          return;
+        }
+      }
+    }
+    Fail(where, "no Inbox for " + mailbox + " in exo-harness's /_exo/state");
   }
 
   // ---- Output ----
@@ -1820,7 +2116,15 @@ class World {
   std::unique_ptr<mock_ews::MockEws> ews_, onprem_;
   std::unique_ptr<client::HttpTransport> http_;
   std::unique_ptr<internal::RoutedHttpTransport> routed_;
+  std::unique_ptr<ClockSyncedTransport> clock_synced_;  // Remote(): before observed_'s inner
   std::unique_ptr<internal::ObservedTransport> observed_;
+  // RunOptions::harness: the servers' process, their URLs either way, and the clocks' offset.
+  std::unique_ptr<internal::HarnessProcess> harness_;
+  std::unique_ptr<internal::RemoteClockDriver> synced_;
+  std::string aad_url_, ews_base_;
+  std::filesystem::path ca_file_;
+  std::int64_t remote_offset_ms_ = 0;
+  std::int64_t synced_ms_ = -1;
   std::unique_ptr<internal::ClientProcess> proc_;          // RunOptions::client_command
   std::unique_ptr<internal::RemoteClockDriver> driver_;
   std::filesystem::path stderr_file_;

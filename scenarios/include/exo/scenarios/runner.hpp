@@ -75,6 +75,11 @@ struct RunOptions {
   // the control API (POST /_exo/clock/wait) and reports what it does as --events JSON lines
   // (docs/scenarios.md, "Your own client"). Empty: the library in-process.
   std::vector<std::string> client_command;
+  // Out-of-process servers: this exo-harness binary is started per world (--clock simulated, the
+  // world's start and seed, its apps as a world file, its mailboxes), and the world is built,
+  // changed and checked through its control APIs and admin PowerShell only, its clock moved with
+  // the runner's. Empty: mock-aad and mock-ews in-process.
+  std::string harness;
 };
 
 // Never throws; a world that cannot be built is a failure of the scenario. Thread-safe: each
