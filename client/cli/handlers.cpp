@@ -211,6 +211,18 @@ void EventLog::Status(std::string_view phase, const MonitorStatus& s) {
   WriteLine(line);
 }
 
+void EventLog::Reloaded(const Result<bool>& outcome) {
+  if (outcome && !*outcome) return;  // nothing changed
+  nlohmann::json j = {{"event", outcome ? "reloaded" : "reloadFailed"}};
+  if (!outcome) {
+    j["error"] = {{"code", outcome.error().code},
+                  {"category", ToString(outcome.error().category)},
+                  {"message", outcome.error().message}};
+  }
+  std::lock_guard lock(mu_);
+  WriteLine(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 MessageHandler WithEvents(MessageHandler inner, std::shared_ptr<EventLog> events) {
   return [inner = std::move(inner), events = std::move(events)](const HandledMessage& h) {
     Result<void> accepted = inner(h);

@@ -40,6 +40,9 @@ class EventLog {
   // {"event":"status","phase","error":{"code","category","message","remedy"}|null,"handed"}, when
   // the phase, the error or the count differs from the last status written.
   void Status(std::string_view phase, const MonitorStatus& s);
+  // {"event":"reloaded"} once an edited configuration is in force (the monitor was told to retry);
+  // {"event":"reloadFailed","error":{…}} when an edit was refused (the old one stays).
+  void Reloaded(const Result<bool>& outcome);
 
  private:
   explicit EventLog(int fd) : fd_(fd) {}

@@ -368,7 +368,14 @@ int Monitor(const MonitorArgs& a, bool once) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  (*client)->WatchConfig();
+  // Under a runner (--events), each reload is an event: the runner waits for it instead of
+  // guessing when this thread has read the edit.
+  if (events) {
+    (*client)->WatchConfig(std::chrono::seconds(2),
+                           [events](const Result<bool>& r) { events->Reloaded(r); });
+  } else {
+    (*client)->WatchConfig();
+  }
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;

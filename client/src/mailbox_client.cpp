@@ -682,12 +682,15 @@ Result<bool> MailboxClient::ReloadIfChanged() {
   return true;
 }
 
-void MailboxClient::WatchConfig(Duration every) {
+void MailboxClient::WatchConfig(Duration every,
+                                std::function<void(const Result<bool>&)> checked) {
   State& s = *state_;
   if (s.watcher.joinable()) return;
-  s.watcher = std::thread([&s, this, every] {
+  s.watcher = std::thread([&s, this, every, checked = std::move(checked)] {
     while (!s.stopping) {
-      if (auto r = ReloadIfChanged(); !r) s.Log()->error("{}", r.error().Describe());
+      const Result<bool> r = ReloadIfChanged();
+      if (!r) s.Log()->error("{}", r.error().Describe());
+      if (checked) checked(r);
       s.clock.WaitUntil(s.clock.Monotonic() + every, [&s] { return s.stopping.load(); });
     }
   });

@@ -298,8 +298,13 @@ void MailboxMonitor::Run() {
     if (s.stop) break;
     // A notification ends the wait early, but never a back-off; a new configuration ends our own
     // back-off, but not one the server asked for (Retry-After, BackOffMilliseconds).
+    // A retry_after on a credential or permission error is the token provider's own back-off
+    // (Get() says how long it still holds off), which a new configuration just reset: only a
+    // throttled or unavailable service's wait is the server's.
     const bool backing_off = st.phase == MonitorStatus::Phase::kBackingOff;
-    const bool server_asked = backing_off && st.last_error && st.last_error->retry_after;
+    const bool server_asked = backing_off && st.last_error && st.last_error->retry_after &&
+                              (st.last_error->category == ErrorCategory::kThrottled ||
+                               st.last_error->category == ErrorCategory::kTransient);
     s.clock.WaitUntil(st.next_wakeup, [&] {
       return s.stop.load() || (s.retry.load() && !server_asked) || (!backing_off && s.woken);
     });

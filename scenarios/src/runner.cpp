@@ -850,12 +850,6 @@ class World {
         case Step::Kind::kMoveMailbox:
         case Step::Kind::kHoldConnections:
           return std::string(ToString(step.kind)) + " (" + step.where + ") needs the in-process client";
-        case Step::Kind::kRotateSecret:
-        case Step::Kind::kUpdateConfig:
-          // The client's own watcher thread reloads it, and when it has is not yet observable
-          // from the control API reliably enough to be deterministic.
-          return "a .config change (" + step.where + ") reaches an out-of-process client through "
-                 "its own watcher, whose timing the runner cannot observe yet";
         case Step::Kind::kCrash:
           if (step.args.is_object() && step.args.contains("afterHanding")) {
             return "a crash inside a batch (" + step.where + ") needs the in-process client";
@@ -922,25 +916,6 @@ class World {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     } while (RealClock::Instance().Monotonic() < give_up);
     return {};
-  }
-
-  bool WatcherWaitsAgain(std::int64_t after_ms) {
-    const auto give_up = RealClock::Instance().Monotonic() + std::chrono::seconds(10);
-    while (RealClock::Instance().Monotonic() < give_up) {
-      for (std::size_t i = 0; i < 2; ++i) {
-        auto c = driver_->Read(i);
-        if (!c) return false;
-        // The watcher reloads, then waits one period from the clock it woke at (frozen at
-        // after_ms meanwhile): that wait, and no other thread's, ends at after_ms + 2 s.
-        for (const auto& w : c->waiting) {
-          if (w.who != "monitor" && w.until_ms >= after_ms + 2000 && w.until_ms <= after_ms + 2001) {
-            return true;
-          }
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
   }
 
   // A runner time as the servers' clock reads it (out of process: the harness's own origin).
@@ -1026,6 +1001,9 @@ class World {
         }
         st.handed = e.value("handed", std::size_t{0});
         NoteStatus(st);
+      } else if (kind == "reloaded" || kind == "reloadFailed") {
+        ++reloads_;
+        reload_failed_ = kind == "reloadFailed";
       }
     }
   }
@@ -1446,6 +1424,10 @@ class World {
   // it at once (the real watcher checks every 2 s) and steps, as the watcher wakes the monitor
   // without waiting for its back-off.
   Result<void> ConfigChanged() {
+    // Counted before the file changes: the client's watcher may read it at once (a check due at
+    // the last clock move that its thread had not run yet), before the clock moves again.
+    DrainEvents();
+    const std::size_t before = reloads_;
     if (auto ok = WriteConfig(); !ok) return ok;
     if (proc_ && driver_) {
       // An out-of-process client's own watcher (every 2 s on its clock) must see it: the clock
@@ -1453,11 +1435,20 @@ class World {
       const std::int64_t after = Ms(clock_.Monotonic() + kWatcherPeriod);
       const std::string monitor_wait = WaitId("monitor", {});
       if (auto ok = driver_->AdvanceTo(after); !ok) return ok;
-      // The watcher works on its own thread, which the idle rule cannot see: wait (bounded, real
-      // time) until it waits on the clock again, that is until its reload is done; its reload
-      // woke the monitor, whose old wait may still be listed: wait for its next one too.
-      if (!WatcherWaitsAgain(after)) Line("  the client's config watcher was not seen waiting again");
-      if (!monitor_wait.empty()) (void)WaitId("monitor", monitor_wait);
+      // The watcher works on its own thread, which the idle rule cannot see: the client says when
+      // the edit is in force ({"event":"reloaded"}; bounded, real time). Its reload woke the
+      // monitor, whose old wait may still be listed: wait for its next one too.
+      const auto give_up = RealClock::Instance().Monotonic() + std::chrono::seconds(30);
+      while (reloads_ == before && RealClock::Instance().Monotonic() < give_up && proc_ &&
+             !proc_->Exited()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        DrainEvents();
+      }
+      if (reloads_ == before) {
+        Line("  the client reported no reload (an {\"event\":\"reloaded\"} line) within 30 s");
+      } else if (!reload_failed_ && !monitor_wait.empty()) {
+        (void)WaitId("monitor", monitor_wait);
+      }
       auto idle = driver_->WaitForIdle(std::chrono::seconds(30));
       DrainEvents();
       if (!idle) return std::unexpected(idle.error());
@@ -2125,6 +2116,8 @@ class World {
   std::filesystem::path ca_file_;
   std::int64_t remote_offset_ms_ = 0;
   std::int64_t synced_ms_ = -1;
+  std::size_t reloads_ = 0;       // the out-of-process client's reloaded/reloadFailed events
+  bool reload_failed_ = false;
   std::unique_ptr<internal::ClientProcess> proc_;          // RunOptions::client_command
   std::unique_ptr<internal::RemoteClockDriver> driver_;
   std::filesystem::path stderr_file_;

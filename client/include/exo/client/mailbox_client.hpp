@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -65,7 +66,10 @@ class MailboxClient {
   // is an error and changes nothing: the old configuration stays.
   Result<bool> ReloadIfChanged();
   // Calls ReloadIfChanged every `every` on the clock, on its own thread, until destruction.
-  void WatchConfig(Duration every = std::chrono::seconds(2));
+  // `checked`, when given, hears each check's outcome after it took effect (a reload: true; an
+  // edit refused: its error), e.g. to tell a runner outside the process that the reload is done.
+  void WatchConfig(Duration every = std::chrono::seconds(2),
+                   std::function<void(const Result<bool>&)> checked = {});
 
   ClientConfig config() const;
 
