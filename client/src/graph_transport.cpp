@@ -10,6 +10,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "exo/common/base64.hpp"
@@ -240,7 +241,7 @@ class GraphTransport final : public MailboxTransport {
     i.protocol = "Graph";
     i.endpoint = options_.base_url + "/v1.0";
     i.exchange_online = true;  // Graph serves Exchange Online mailboxes only
-    i.messages_per_fetch = 1;   // GET message, GET $value: no batch read without JSON $batch
+    i.messages_per_fetch = 1;   // a GET of $value per message: no batch read without JSON $batch
     return i;
   }
 
@@ -314,6 +315,9 @@ class GraphTransport final : public MailboxTransport {
           if (!*full) continue;  // gone meanwhile
           change->message = **full;
         }
+        if (change->kind == FolderChange::Kind::kCreated && reported_.size() < kReportedCap) {
+          reported_.emplace(change->message.id, change->message);
+        }
         page.changes.push_back(std::move(*change));
       }
     }
@@ -323,7 +327,15 @@ class GraphTransport final : public MailboxTransport {
   Result<std::vector<MailMessage>> FetchMessages(const std::vector<std::string>& ids) override {
     std::vector<MailMessage> out;
     for (const std::string& id : ids) {
-      auto message = GetMessage(id);
+      // The delta entry carried the same $select: only the MIME is left to read. A message this
+      // process did not see in a delta (a restart, a resync past the cap) is read in full.
+      Result<std::optional<MailMessage>> message = std::optional<MailMessage>();
+      if (auto it = reported_.find(id); it != reported_.end()) {
+        message = std::optional<MailMessage>(std::move(it->second));
+        reported_.erase(it);
+      } else {
+        message = GetMessage(id);
+      }
       if (!message) return std::unexpected(message.error());
       if (!*message) continue;  // deleted or moved away meanwhile
       Request r;
@@ -654,6 +666,11 @@ class GraphTransport final : public MailboxTransport {
   TokenProvider& tokens_;
   HttpTransport& http_;
   std::string root_;  // {base}/v1.0/users/{mailbox}
+  // Messages a delta page reported as new, by id, until FetchMessages reads their MIME: their
+  // properties then need no GET of their own, which is a third of Graph's requests per message
+  // (and of Outlook's 10,000 per 10 minutes). Capped: past it, a message is read in full.
+  static constexpr std::size_t kReportedCap = 4096;
+  std::unordered_map<std::string, MailMessage> reported_;
 };
 
 }  // namespace

@@ -433,6 +433,37 @@ TEST_F(GraphTransportTest, FetchesMimeLeavingOutGoneMessages) {
   EXPECT_EQ(graph_[1].url, std::string(kRoot) + "/messages/m1%3D/$value");
 }
 
+// Verifies a message a delta page reported is fetched with its $value alone (the page carried its
+// properties: two requests per message, not three), one the page gone meanwhile is left out, and
+// one this transport never saw in a delta (after a restart) is read in full.
+TEST_F(GraphTransportTest, MessagesFromTheDeltaNeedOnlyTheirMime) {
+  const std::string delta = std::string(kRoot) + "/mailFolders('f-in')/messages/delta?$deltatoken=x";
+  AnswerJson(200, {{"@odata.deltaLink", delta},
+                   {"value",
+                    {Message("m1", "<1@contoso.com>", "Order 1"),
+                     Message("m2", "<2@contoso.com>", "Order 2")}}});
+  ASSERT_TRUE(transport_->SyncFolder("f-in", "", 512).has_value());
+  const std::string mime = "Message-ID: <1@contoso.com>\r\nSubject: Order 1\r\n\r\nBody\r\n";
+  Answer(HttpResponse{200, {{"Content-Type", "text/plain"}}, mime});
+  Answer(GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store."));
+  auto messages = transport_->FetchMessages({"m1", "m2"});
+  ASSERT_TRUE(messages.has_value()) << messages.error().Describe();
+  ASSERT_EQ(messages->size(), 1u);
+  EXPECT_EQ((*messages)[0].subject, "Order 1");
+  EXPECT_EQ((*messages)[0].internet_message_id, "<1@contoso.com>");
+  EXPECT_EQ((*messages)[0].mime, mime);
+  ASSERT_EQ(graph_.size(), 3u);  // the delta page, m1's $value, m2's $value (404)
+  EXPECT_EQ(graph_[1].url, std::string(kRoot) + "/messages/m1/$value");
+  EXPECT_EQ(graph_[2].url, std::string(kRoot) + "/messages/m2/$value");
+
+  AnswerJson(200, Message("m9", "<9@contoso.com>", "Never in a delta"));
+  Answer(HttpResponse{200, {{"Content-Type", "text/plain"}}, "Subject: x\r\n\r\n"});
+  auto full = transport_->FetchMessages({"m9"});
+  ASSERT_TRUE(full.has_value()) << full.error().Describe();
+  ASSERT_EQ(graph_.size(), 5u);
+  EXPECT_THAT(graph_[3].url, HasSubstr("/messages/m9?$select="));
+}
+
 // Verifies mark-read is a PATCH of isRead, a move POSTs destinationId and returns the id the
 // message has in its new folder, and delete is a move to Deleted Items.
 TEST_F(GraphTransportTest, DispositionsAreThePatchAndMoves) {

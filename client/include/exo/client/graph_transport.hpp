@@ -42,7 +42,8 @@ std::string GraphUserPath(std::string_view mailbox);
 //                  "Prefer: odata.maxpagesize"; the sync state is the @odata.nextLink (more) or
 //                  @odata.deltaLink URL as Graph gave it (only its path and query are used: the
 //                  token never leaves the configured host).
-//   FetchMessages  GET  /users/{m}/messages/{id}?$select=... and .../{id}/$value (the MIME).
+//   FetchMessages  GET  .../{id}/$value (the MIME); the properties come from the delta entry
+//                  that reported the message, or from GET .../{id}?$select=... when none did.
 //   MarkRead       PATCH /users/{m}/messages/{id} {"isRead":true}
 //   Move           POST /users/{m}/messages/{id}/move {"destinationId":...} -> the new message's id
 //   Delete         a move to deleteditems, as EWS's MoveToDeletedItems (Graph's DELETE would put
