@@ -489,7 +489,7 @@ class Parser {
       }
       auto v = ParseArgument();
       if (!v) return false;
-      e.entries.emplace_back(std::move(key), std::move(*v));
+      e.entries.push_back(HashtableEntry{std::move(key), std::move(*v)});
       SkipSpace(false);
       if (Peek() == ';' || Peek() == '\n' || Peek() == '}') continue;
       if (AtEnd()) continue;  // reports the missing '}' above

@@ -59,16 +59,6 @@ std::string DomainOf(std::string_view address) {
   return at == std::string_view::npos ? std::string() : AsciiLower(address.substr(at + 1));
 }
 
-// RFC 7231 IMF-fixdate, the Date header the module quotes in FullyQualifiedErrorId.
-std::string HttpDate(SystemTime t) {
-  const std::time_t secs = static_cast<std::time_t>(ToUnixSeconds(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 std::uint32_t Fnv1a(std::string_view s) {
   std::uint32_t h = 2166136261u;
   for (unsigned char c : s) {
@@ -188,8 +178,7 @@ void AdminApi::CommonHeaders(httplib::Response& res, const std::string& backend)
   res.set_header("request-id", random_.Uuid());
   res.set_header("X-CalculatedBETarget", backend);
   res.set_header("OData-Version", "4.0");
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("Date", HttpDate(clock_.Now()));
+  res.set_header("Cache-Control", "no-cache");  // Date: every mock-kit server sets it
 }
 
 void AdminApi::ReplyODataError(httplib::Response& res, int status, const ojson& error,

@@ -61,15 +61,6 @@ const std::vector<std::string> kMailRead = {"Mail.Read", "Mail.ReadWrite"};
 const std::vector<std::string> kMailWrite = {"Mail.ReadWrite"};
 const std::vector<std::string> kMailSend = {"Mail.Send"};
 
-std::string HttpDate(SystemTime t) {
-  const std::time_t secs = static_cast<std::time_t>(ToUnixSeconds(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 // ---- Routes ----
 
 enum class Op {
@@ -639,7 +630,6 @@ class GraphService {
     res.set_header("client-request-id", client_request_id);
     res.set_header("x-ms-ags-diagnostic", kDiagnostic);
     res.set_header("Strict-Transport-Security", "max-age=31536000");
-    res.set_header("Date", HttpDate(now));
     for (const auto& [k, v] : reply.headers) res.set_header(k, v);
     if (reply.error) {
       for (const auto& [k, v] : reply.error->headers) res.set_header(k, v);

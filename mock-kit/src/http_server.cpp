@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <mutex>
 #include <utility>
 
@@ -19,6 +20,15 @@
 
 namespace exo::mock {
 namespace {
+
+// RFC 7231 IMF-fixdate ("Sun, 29 Nov 2026 10:35:00 GMT"); strftime's names are the C locale's.
+std::string HttpDate(SystemTime t) {
+  const auto secs = static_cast<std::time_t>(ToUnixSeconds(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  return std::string(buf, std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm));
+}
 
 // httplib's pool, counting the connections accepted but not yet taken by a worker: a kept-alive
 // connection holds its worker, so with more clients than threads the others would wait for it to
@@ -283,6 +293,9 @@ void HttpServer::InstallHooks() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_->set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    // Every answer carries Date, as IIS and Entra's front doors send it, on the server's clock:
+    // clients judge token lifetimes by it (the authority's clock, never their own).
+    if (!res.has_header("Date")) res.set_header("Date", HttpDate(clock_.Now()));
     if (t_truncate_after) ApplyTruncation(res, *std::exchange(t_truncate_after, std::nullopt));
     if (queued_ > 0) res.set_header("Connection", "close");  // CountingPool says why
   });

@@ -52,6 +52,10 @@ TEST_F(TokenEndpointTest, IssuesV2TokenForSecretInBody) {
   EXPECT_EQ(r.Header("Content-Type"), "application/json; charset=utf-8");
   EXPECT_EQ(r.Header("Cache-Control"), "no-store, no-cache");
   EXPECT_EQ(r.Header("Pragma"), "no-cache");
+  // Date on the server's (simulated) clock, SimulatedClock::DefaultStart(): clients judge the
+  // token's lifetime by it.
+  EXPECT_EQ(clock_.Now(), SimulatedClock::DefaultStart());
+  EXPECT_EQ(r.Header("Date"), "Mon, 02 Nov 2026 09:00:00 GMT");
   EXPECT_EQ(r.Header("x-ms-request-id").size(), 36u);
   EXPECT_EQ(r.Header("x-ms-request-id").substr(34), "00");
 

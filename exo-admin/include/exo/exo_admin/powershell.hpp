@@ -21,6 +21,8 @@ struct Command;
 
 // An expression in argument mode. `offset` and `length` locate its source text in the chunk
 // that was parsed, for error positions.
+struct HashtableEntry;
+
 struct Expr {
   enum class Kind {
     kLiteral,     // a number, $true/$false/$null, a quoted string or a bare word
@@ -36,10 +38,17 @@ struct Expr {
   std::string variable;
   std::vector<std::string> members;  // .Prop.Prop after a variable or a parenthesised command
   std::vector<Expr> items;
-  std::vector<std::pair<std::string, Expr>> entries;
+  // A named struct, not std::pair<std::string, Expr>: clang instantiates the pair while Expr is
+  // still incomplete here (libstdc++ 12's vector), which a forward-declared struct avoids.
+  std::vector<HashtableEntry> entries;
   std::vector<Command> command;  // kCommand: exactly one (a vector so Expr stays complete)
   std::size_t offset = 0;
   std::size_t length = 0;
+};
+
+struct HashtableEntry {
+  std::string key;
+  Expr value;
 };
 
 // A command's element: a parameter token (`-Name`, `-Name:value`) or an argument.
