@@ -114,11 +114,11 @@ TEST(PowerShellParseTest, Hashtables) {
   const Expr& h = c.elements[3].argument;
   ASSERT_EQ(h.kind, Expr::Kind::kHashtable);
   ASSERT_EQ(h.entries.size(), 3u);
-  EXPECT_EQ(h.entries[0].first, "DisplayName");
-  EXPECT_EQ(h.entries[0].second.literal, "ci");
-  EXPECT_EQ(h.entries[1].first, "EndDateTime");
-  EXPECT_EQ(h.entries[2].second.kind, Expr::Kind::kArray);
-  EXPECT_EQ(h.entries[2].second.items.size(), 2u);
+  EXPECT_EQ(h.entries[0].key, "DisplayName");
+  EXPECT_EQ(h.entries[0].value.literal, "ci");
+  EXPECT_EQ(h.entries[1].key, "EndDateTime");
+  EXPECT_EQ(h.entries[2].value.kind, Expr::Kind::kArray);
+  EXPECT_EQ(h.entries[2].value.items.size(), 2u);
 }
 
 // Verifies a backtick joins lines, and open strings and hashtables ask for more input.
