@@ -148,10 +148,10 @@ Exchange Classify(const std::string& server, const client::HttpRequest& request,
     return x;
   }
   if (server == "graph") {
-    x.detail = GraphErrorCode(body);
     if (x.status / 100 == 2) {
-      x.outcome = "ok";
+      x.outcome = "ok";  // a delta page or MIME: nothing to read for the transcript
     } else {
+      x.detail = GraphErrorCode(body);
       x.outcome = x.status == 401 || x.status == 403 ? "denied" : "error";
       if (x.detail.empty()) x.detail = "HTTP " + std::to_string(x.status);
     }
