@@ -536,7 +536,13 @@ class World {
                            std::to_string(response->status) + ": " + text);
     }
     if (response->body.empty()) return json();
-    return json::parse(response->body, nullptr, false);
+    json answer = json::parse(response->body, nullptr, false);
+    if (!answer.is_object()) {
+      return exo::Fail(ErrorCategory::kProtocol, "NotJson",
+                       method + " " + server + path + " answered something that is no JSON object: " +
+                           response->body.substr(0, 200));
+    }
+    return answer;
   }
 
   // The harness's clock brought to the runner's (never back: the runner only moves forward).
@@ -1073,7 +1079,7 @@ class World {
           Fail("servers", t.error().Describe());
           continue;
         }
-        if (t->contains("earlyRetries")) n += (*t)["earlyRetries"].get<std::uint64_t>();
+        if (const json& e = (*t)["earlyRetries"]; e.is_number_unsigned()) n += e.get<std::uint64_t>();
       }
       return n;
     }
@@ -2191,9 +2197,14 @@ ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) 
   result.seed = scenario.seed;
   // Wall time only for the report; the scenario itself never reads it.
   const auto began = RealClock::Instance().Monotonic();
-  {
+  try {
     World world(scenario, options, result);
     world.Run();
+  } catch (const std::exception& e) {
+    // An answer of an unexpected shape from a server (out of process: anything can answer) is
+    // that scenario's failure, never the runner's end.
+    result.failures.push_back(std::string("internal: the run stopped on an exception: ") +
+                              e.what());
   }
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(
       RealClock::Instance().Monotonic() - began);
