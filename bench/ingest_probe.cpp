@@ -121,9 +121,9 @@ class ReportingTransport final : public MailboxTransport {
 Result<std::size_t> CommittedHandOvers(CheckpointStore& store, const FolderKey& key) {
   std::size_t n = 0;
   for (MessageState s : {MessageState::kHanded, MessageState::kDisposed}) {
-    auto rows = store.Messages(key, s, 1'000'000'000);
-    if (!rows) return std::unexpected(rows.error());
-    n += rows->size();
+    auto count = store.Count(key, s);
+    if (!count) return std::unexpected(count.error());
+    n += *count;
   }
   return n;
 }

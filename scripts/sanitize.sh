@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The sanitizer jobs (scripts/test.sh runs them after the main suite; docs/RELIABILITY.md):
-#  asan: build-asan/ (clang-16, ASan+UBSan, libFuzzer coverage): the unit tests listed below and
-#        every fuzz target for a few seconds (CTest label fuzz).
-#  tsan: build-tsan/ (clang-16, TSan): tests/concurrency, the only target that tree builds.
+# The sanitizer jobs (scripts/test.sh runs asan and tsan after the main suite; docs/RELIABILITY.md):
+#  asan: build-asan/ (clang-16, ASan+UBSan, libFuzzer coverage): every unit and integration test
+#        (CTest: all but the labels scenario, interop, bench and install, which the main suite
+#        runs), a few scenarios end to end in process, and each fuzz target for a few seconds.
+#  tsan: build-tsan/ (clang-16, TSan): tests/concurrency (token single flight, the monitor, the
+#        servers' thread pools), the only target that tree builds.
 #   scripts/sanitize.sh [asan|tsan]...   (default: both)
 #   scripts/sanitize.sh --all-asan       every test of the suite under ASan+UBSan (long)
 set -euo pipefail
@@ -19,21 +21,21 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/
 symbolizer=/usr/lib/llvm-16/bin/llvm-symbolizer
 [[ -x $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=$symbolizer TSAN_SYMBOLIZER_PATH=$symbolizer
 
-# The unit suites CI runs under ASan+UBSan: what needs no server process of the other tree.
-asan_units=(common_test concurrency_test)
+# In process, so the mocks and the client both run instrumented: one scenario per kind of fault.
+asan_scenarios='^scenario\.(happy_path|crash_and_restart|restrict_access_deny_then_grant|network_connection_reset|token_rejected_mid_sync|secret_rotation_overlap|throttling_backoff_honoured)(\.graph)?$'
 ctest_args=(--output-on-failure --parallel "$(nproc)" --timeout 600)
 
 for job in "${jobs[@]}"; do
   case $job in
     asan)
-      fuzz_targets=$(cd "$repo/fuzz" && ls ./*_fuzz.cpp | sed 's|^\./|fuzz_|; s|_fuzz\.cpp$||')
-      # shellcheck disable=SC2086
-      "$repo/scripts/build.sh" --preset asan "${asan_units[@]}" $fuzz_targets
-      for unit in "${asan_units[@]}"; do
-        echo "sanitize.sh: $unit under ASan+UBSan"
-        "$repo/build-asan/bin/$unit" --gtest_brief=1
-      done
-      ctest --test-dir "$repo/build-asan" "${ctest_args[@]}" -L fuzz ;;
+      "$repo/scripts/build.sh" --preset asan
+      export EXO_SIGNING_KEY_POOL=$repo/build-asan/test-key-pool
+      echo "sanitize.sh: unit, integration and fuzz tests under ASan+UBSan"
+      # scenario_secret_hygiene runs the whole library (the main suite's job): 93 s under ASan.
+      ctest --test-dir "$repo/build-asan" "${ctest_args[@]}" -LE 'scenario|interop|bench|install' \
+        -E '^scenario_secret_hygiene$'
+      echo "sanitize.sh: scenarios under ASan+UBSan"
+      ctest --test-dir "$repo/build-asan" "${ctest_args[@]}" -R "$asan_scenarios" ;;
     --all-asan)
       "$repo/scripts/build.sh" --preset asan
       EXO_SIGNING_KEY_POOL=$repo/build-asan/test-key-pool ctest --test-dir "$repo/build-asan" \

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <string>
+#include <unordered_map>
 
 namespace exo::client {
 
@@ -104,12 +107,22 @@ std::string SqliteRemedy(int code, const std::filesystem::path& file) {
   }
 }
 
+// One use of a prepared statement: its own (finalized after), or one the store keeps prepared
+// (reset after, so no read transaction outlives the call and no binding leaks into the next).
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) {
+  Statement(sqlite3* db, const char* sql) : owned_(true) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  explicit Statement(sqlite3_stmt* kept) : stmt_(kept), rc_(kept ? SQLITE_OK : SQLITE_ERROR) {}
+  ~Statement() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -135,12 +148,32 @@ class Statement {
  private:
   sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_ERROR;
+  bool owned_ = false;
 };
 
 class SqliteStore final : public CheckpointStore {
  public:
   SqliteStore(sqlite3* db, std::filesystem::path file) : db_(db), file_(std::move(file)) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : prepared_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  // The statement for `sql`, prepared once per store: a message takes a handful of statements,
+  // and compiling each anew showed in the ingest profile (docs/BENCHMARKS.md, P4). A failed
+  // prepare is not kept; the returned Statement reports it (ok() false) to the caller's DbError.
+  Statement Prepare(const char* sql) {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return Statement(nullptr);
+      }
+      it = prepared_.emplace(sql, stmt).first;
+    }
+    return Statement(it->second);
+  }
 
   Error DbError(const std::string& what) const {
     const int code = sqlite3_extended_errcode(db_);
@@ -182,7 +215,7 @@ class SqliteStore final : public CheckpointStore {
   }
 
   Result<void> EnsureFolder(const FolderKey& key) {
-    Statement s(db_, "INSERT OR IGNORE INTO folders(mailbox, folder) VALUES(?1, ?2)");
+    Statement s = Prepare("INSERT OR IGNORE INTO folders(mailbox, folder) VALUES(?1, ?2)");
     s.Bind(1, key.mailbox).Bind(2, key.folder);
     return Run(s, "creating the folder checkpoint");
   }
@@ -192,8 +225,8 @@ class SqliteStore final : public CheckpointStore {
     std::optional<Error> held;
     auto r = Transaction("taking the lease", [&]() -> Result<void> {
       if (auto ok = EnsureFolder(key); !ok) return ok;
-      Statement q(db_,
-                  "SELECT lease_owner, lease_expires FROM folders WHERE mailbox=?1 AND folder=?2");
+      Statement q =
+          Prepare("SELECT lease_owner, lease_expires FROM folders WHERE mailbox=?1 AND folder=?2");
       q.Bind(1, key.mailbox).Bind(2, key.folder);
       if (!q.ok() || q.Step() != SQLITE_ROW) return std::unexpected(DbError("reading the lease"));
       const std::string holder = q.Text(0);
@@ -202,8 +235,7 @@ class SqliteStore final : public CheckpointStore {
         held = LeaseHeldError(key, {holder, expires});
         return {};
       }
-      Statement u(
-          db_,
+      Statement u = Prepare(
           "UPDATE folders SET lease_owner=?3, lease_expires=?4 WHERE mailbox=?1 AND folder=?2");
       u.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, owner).Bind(4, Ticks(now + ttl));
       return Run(u, "taking the lease");
@@ -214,15 +246,15 @@ class SqliteStore final : public CheckpointStore {
   }
 
   Result<void> ReleaseLease(const FolderKey& key, const std::string& owner) override {
-    Statement u(db_,
-                "UPDATE folders SET lease_owner='', lease_expires=0 "
-                "WHERE mailbox=?1 AND folder=?2 AND lease_owner=?3");
+    Statement u = Prepare(
+        "UPDATE folders SET lease_owner='', lease_expires=0 "
+        "WHERE mailbox=?1 AND folder=?2 AND lease_owner=?3");
     u.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, owner);
     return Run(u, "releasing the lease");
   }
 
   Result<std::string> SyncState(const FolderKey& key) override {
-    Statement q(db_, "SELECT sync_state FROM folders WHERE mailbox=?1 AND folder=?2");
+    Statement q = Prepare("SELECT sync_state FROM folders WHERE mailbox=?1 AND folder=?2");
     q.Bind(1, key.mailbox).Bind(2, key.folder);
     if (!q.ok()) return std::unexpected(DbError("reading the sync state"));
     const int rc = q.Step();
@@ -237,23 +269,23 @@ class SqliteStore final : public CheckpointStore {
       if (auto ok = EnsureFolder(key); !ok) return ok;
       for (const MessageRecord& m : new_messages) {
         // A message already known (a resync, or a move) keeps its state; only its id follows.
-        Statement s(db_,
-                    "INSERT INTO messages(mailbox, folder, idempotency_key, item_id, "
-                    "internet_message_id, state, attempts, last_error, seen_at) "
-                    "VALUES(?1, ?2, ?3, ?4, ?5, 0, 0, '', ?6) "
-                    "ON CONFLICT(mailbox, folder, idempotency_key) DO UPDATE SET item_id=?4");
+        Statement s = Prepare(
+            "INSERT INTO messages(mailbox, folder, idempotency_key, item_id, "
+            "internet_message_id, state, attempts, last_error, seen_at) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, 0, 0, '', ?6) "
+            "ON CONFLICT(mailbox, folder, idempotency_key) DO UPDATE SET item_id=?4");
         s.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, m.idempotency_key).Bind(4, m.item_id);
         s.Bind(5, m.internet_message_id).Bind(6, Ticks(m.seen_at));
         if (auto ok = Run(s, "recording a message"); !ok) return ok;
       }
-      Statement u(db_, "UPDATE folders SET sync_state=?3 WHERE mailbox=?1 AND folder=?2");
+      Statement u = Prepare("UPDATE folders SET sync_state=?3 WHERE mailbox=?1 AND folder=?2");
       u.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, sync_state);
       return Run(u, "storing the sync state");
     });
   }
 
   Result<void> ResetSyncState(const FolderKey& key) override {
-    Statement u(db_, "UPDATE folders SET sync_state='' WHERE mailbox=?1 AND folder=?2");
+    Statement u = Prepare("UPDATE folders SET sync_state='' WHERE mailbox=?1 AND folder=?2");
     u.Bind(1, key.mailbox).Bind(2, key.folder);
     return Run(u, "resetting the sync state");
   }
@@ -272,10 +304,10 @@ class SqliteStore final : public CheckpointStore {
 
   Result<std::vector<MessageRecord>> Messages(const FolderKey& key, MessageState state,
                                               std::size_t limit) override {
-    Statement q(db_,
-                "SELECT idempotency_key, item_id, internet_message_id, state, attempts, "
-                "last_error, seen_at FROM messages WHERE mailbox=?1 AND folder=?2 AND state=?3 "
-                "ORDER BY seq LIMIT ?4");
+    Statement q = Prepare(
+        "SELECT idempotency_key, item_id, internet_message_id, state, attempts, "
+        "last_error, seen_at FROM messages WHERE mailbox=?1 AND folder=?2 AND state=?3 "
+        "ORDER BY seq LIMIT ?4");
     q.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, static_cast<std::int64_t>(state));
     q.Bind(4, static_cast<std::int64_t>(limit));
     if (!q.ok()) return std::unexpected(DbError("listing messages"));
@@ -287,12 +319,20 @@ class SqliteStore final : public CheckpointStore {
     return out;
   }
 
+  Result<std::size_t> Count(const FolderKey& key, MessageState state) override {
+    Statement q =
+        Prepare("SELECT COUNT(*) FROM messages WHERE mailbox=?1 AND folder=?2 AND state=?3");
+    q.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, static_cast<std::int64_t>(state));
+    if (!q.ok() || q.Step() != SQLITE_ROW) return std::unexpected(DbError("counting messages"));
+    return static_cast<std::size_t>(q.Int(0));
+  }
+
   Result<std::optional<MessageRecord>> Find(const FolderKey& key,
                                             const std::string& idempotency_key) override {
-    Statement q(db_,
-                "SELECT idempotency_key, item_id, internet_message_id, state, attempts, "
-                "last_error, seen_at FROM messages WHERE mailbox=?1 AND folder=?2 AND "
-                "idempotency_key=?3");
+    Statement q = Prepare(
+        "SELECT idempotency_key, item_id, internet_message_id, state, attempts, "
+        "last_error, seen_at FROM messages WHERE mailbox=?1 AND folder=?2 AND "
+        "idempotency_key=?3");
     q.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, idempotency_key);
     if (!q.ok()) return std::unexpected(DbError("finding a message"));
     const int rc = q.Step();
@@ -303,10 +343,10 @@ class SqliteStore final : public CheckpointStore {
 
   Result<void> SetState(const FolderKey& key, const std::string& idempotency_key,
                         MessageState state, const std::string& item_id) override {
-    Statement u(db_,
-                "UPDATE messages SET state=?4, attempts=0, last_error='', "
-                "item_id=CASE WHEN ?5='' THEN item_id ELSE ?5 END "
-                "WHERE mailbox=?1 AND folder=?2 AND idempotency_key=?3");
+    Statement u = Prepare(
+        "UPDATE messages SET state=?4, attempts=0, last_error='', "
+        "item_id=CASE WHEN ?5='' THEN item_id ELSE ?5 END "
+        "WHERE mailbox=?1 AND folder=?2 AND idempotency_key=?3");
     u.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, idempotency_key);
     u.Bind(4, static_cast<std::int64_t>(state)).Bind(5, item_id);
     // A disposition's commit need not wait for the disk: losing it (power loss, not a crash: the
@@ -331,9 +371,9 @@ class SqliteStore final : public CheckpointStore {
 
   Result<void> RecordFailure(const FolderKey& key, const std::string& idempotency_key,
                              const std::string& error) override {
-    Statement u(db_,
-                "UPDATE messages SET attempts=attempts+1, last_error=?4 "
-                "WHERE mailbox=?1 AND folder=?2 AND idempotency_key=?3");
+    Statement u = Prepare(
+        "UPDATE messages SET attempts=attempts+1, last_error=?4 "
+        "WHERE mailbox=?1 AND folder=?2 AND idempotency_key=?3");
     u.Bind(1, key.mailbox).Bind(2, key.folder).Bind(3, idempotency_key).Bind(4, error);
     return Run(u, "recording a failure");
   }
@@ -341,6 +381,7 @@ class SqliteStore final : public CheckpointStore {
  private:
   sqlite3* db_;
   std::filesystem::path file_;
+  std::unordered_map<std::string, sqlite3_stmt*> prepared_;
 };
 
 // ---- In memory ----
@@ -407,6 +448,11 @@ class MemoryStore final : public CheckpointStore {
     }
     return out;
   }
+  Result<std::size_t> Count(const FolderKey& key, MessageState state) override {
+    std::size_t n = 0;
+    for (const auto& [k, row] : At(key).messages) n += row.second.state == state ? 1 : 0;
+    return n;
+  }
   Result<std::optional<MessageRecord>> Find(const FolderKey& key,
                                             const std::string& idempotency_key) override {
     auto& m = At(key).messages;
@@ -445,6 +491,12 @@ class MemoryStore final : public CheckpointStore {
 };
 
 }  // namespace
+
+Result<std::size_t> CheckpointStore::Count(const FolderKey& key, MessageState state) {
+  auto rows = Messages(key, state, std::numeric_limits<std::size_t>::max());
+  if (!rows) return std::unexpected(rows.error());
+  return rows->size();
+}
 
 Result<std::unique_ptr<CheckpointStore>> OpenSqliteCheckpointStore(
     const std::filesystem::path& file) {

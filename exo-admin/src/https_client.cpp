@@ -27,7 +27,8 @@ Result<HttpReply> HttpsClient::Send(const std::string& method, const std::string
   const std::string origin = url.substr(0, path_start);
   const std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
   auto& client = clients_[origin];
-  if (!client) {
+  const bool reused = client != nullptr;
+  const auto make = [&] {
     client = std::make_unique<httplib::Client>(origin);
     if (url.compare(0, 8, "https://") == 0) {
       if (!ca_file_.empty()) client->set_ca_cert_path(ca_file_);
@@ -37,7 +38,8 @@ Result<HttpReply> HttpsClient::Send(const std::string& method, const std::string
     client->set_read_timeout(60);
     client->set_write_timeout(60);
     client->set_keep_alive(true);
-  }
+  };
+  if (!reused) make();
   httplib::Request req;
   req.method = method;
   req.path = path;
@@ -47,6 +49,13 @@ Result<HttpReply> HttpsClient::Send(const std::string& method, const std::string
     if (!content_type.empty()) req.headers.emplace("Content-Type", content_type);
   }
   auto res = client->send(req);
+  if (!res && reused && res.error() == httplib::Error::Write) {
+    // A kept-alive connection the server closed while the session sat idle between statements
+    // (cpp-httplib servers drop it after 5 s): over TLS it looks alive until the write fails.
+    // Nothing reached the server, so the request goes once more on a new connection.
+    make();
+    res = client->send(req);
+  }
   if (!res) {
     return Fail(ErrorCategory::kTransient, "HTTP",
                 method + " " + url + ": " + httplib::to_string(res.error()));

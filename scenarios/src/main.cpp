@@ -252,7 +252,13 @@ int Run(const RunArgs& args) {
   }
   std::cout << " (" << wall.count() << " ms of scenario time on the wall clock)\n";
   for (const auto& r : finished) {
-    if (!r.passed) std::cout << "  FAILED " << r.name << " (" << r.file << ", seed " << r.seed << ")\n";
+    if (r.passed) continue;
+    // Again at the end, with why: a CI log cut in the middle still shows what failed.
+    std::cout << "  FAILED " << r.name << " (" << r.file << ", seed " << r.seed << ")\n";
+    for (const auto& f : r.failures) {
+      const std::string first = f.substr(0, f.find('\n'));
+      std::cout << "    " << (first.size() > 400 ? first.substr(0, 400) + "…" : first) << "\n";
+    }
   }
   if (!junit.empty()) {
     std::ofstream out(junit, std::ios::trunc);

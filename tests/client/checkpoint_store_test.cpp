@@ -95,6 +95,20 @@ TEST_P(CheckpointStoreTest, MessageProgress) {
   EXPECT_EQ(store_->SetState(kInbox, "zz", MessageState::kHanded).error().code, "UnknownMessage");
 }
 
+// Verifies Count agrees with the rows per state and per folder, an unknown folder counting none.
+TEST_P(CheckpointStoreTest, CountsMessagesPerState) {
+  EXPECT_EQ(*store_->Count(kInbox, MessageState::kSeen), 0u);
+  ASSERT_TRUE(store_->CommitSyncBatch(kInbox, "S1",
+                                      {Message("a", "1"), Message("b", "2"), Message("c", "3")}));
+  ASSERT_TRUE(store_->SetState(kInbox, "a", MessageState::kHanded));
+  ASSERT_TRUE(store_->SetState(kInbox, "b", MessageState::kHanded));
+  ASSERT_TRUE(store_->SetState(kInbox, "b", MessageState::kDisposed));
+  EXPECT_EQ(*store_->Count(kInbox, MessageState::kSeen), 1u);
+  EXPECT_EQ(*store_->Count(kInbox, MessageState::kHanded), 1u);
+  EXPECT_EQ(*store_->Count(kInbox, MessageState::kDisposed), 1u);
+  EXPECT_EQ(*store_->Count({"monitor@contoso.com", "Orders"}, MessageState::kSeen), 0u);
+}
+
 // Verifies one owner holds the lease; another gets LeaseHeld naming the holder until it expires.
 TEST_P(CheckpointStoreTest, LeaseExcludesOtherOwners) {
   ASSERT_TRUE(store_->AcquireLease(kInbox, "host-a:1:ProjectA", kNow, std::chrono::minutes(2)));

@@ -144,8 +144,8 @@ TEST_F(TokenEndpointTest, V1EndpointSendsNumbersAsStrings) {
   EXPECT_FALSE(body.contains("scope"));
   const json c = DecodeAccessToken(r).payload;
   EXPECT_EQ(c["aud"], kExoResource);
-  EXPECT_EQ(std::to_string(c["exp"].get<std::int64_t>()), body["expires_on"]);
-  EXPECT_EQ(std::to_string(c["nbf"].get<std::int64_t>()), body["not_before"]);
+  EXPECT_EQ(body["expires_on"], std::to_string(c["exp"].get<std::int64_t>()));
+  EXPECT_EQ(body["not_before"], std::to_string(c["nbf"].get<std::int64_t>()));
 }
 
 // Verifies the v1 endpoint without `resource` is AADSTS900144 naming resource.

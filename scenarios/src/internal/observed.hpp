@@ -71,6 +71,9 @@ class CrashingStore final : public client::CheckpointStore {
   Result<std::vector<client::MessageRecord>> Messages(const client::FolderKey& key,
                                                       client::MessageState state,
                                                       std::size_t limit) override;
+  Result<std::size_t> Count(const client::FolderKey& key, client::MessageState state) override {
+    return inner_->Count(key, state);
+  }
   Result<std::optional<client::MessageRecord>> Find(const client::FolderKey& key,
                                                     const std::string& idempotency_key) override;
   Result<void> SetState(const client::FolderKey& key, const std::string& idempotency_key,

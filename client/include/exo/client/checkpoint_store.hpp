@@ -65,6 +65,10 @@ class CheckpointStore {
   // Messages in `state`, oldest first.
   virtual Result<std::vector<MessageRecord>> Messages(const FolderKey& key, MessageState state,
                                                       std::size_t limit) = 0;
+  // How many messages are in `state`, without reading them (a dashboard's or a probe's question
+  // asked every poll: a list of 100,000 rows each time would cost what the poll saves). The
+  // default counts what Messages returns; the stores that ship answer from their index.
+  virtual Result<std::size_t> Count(const FolderKey& key, MessageState state);
   virtual Result<std::optional<MessageRecord>> Find(const FolderKey& key,
                                                     const std::string& idempotency_key) = 0;
   // Moves one message to `state` (and its new item id, e.g. after a move). Durable on return.
