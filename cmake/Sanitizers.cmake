@@ -1,6 +1,8 @@
-# EXO_SANITIZE: "address" (ASan with UBSan) or "thread" (TSan); EXO_FUZZ adds libFuzzer targets.
+# EXO_SANITIZE: "address" (ASan with UBSan), "undefined" (UBSan alone: the fuzz preset's long
+# campaigns, several times faster than under ASan) or "thread" (TSan); EXO_FUZZ adds libFuzzer targets.
 # Both want clang (libFuzzer is clang's); CMakePresets.json names the combinations CI runs.
-set(EXO_SANITIZE "" CACHE STRING "Sanitizers to build with: address (ASan+UBSan) or thread (TSan)")
+set(EXO_SANITIZE "" CACHE STRING
+    "Sanitizers to build with: address (ASan+UBSan), undefined (UBSan) or thread (TSan)")
 option(EXO_FUZZ "Build the libFuzzer targets (clang)" OFF)
 
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
@@ -16,10 +18,12 @@ endif()
 if(EXO_SANITIZE STREQUAL "address")
   set(_exo_san -fsanitize=address,undefined -fno-sanitize-recover=undefined
                -fno-omit-frame-pointer)
+elseif(EXO_SANITIZE STREQUAL "undefined")
+  set(_exo_san -fsanitize=undefined -fno-sanitize-recover=undefined)
 elseif(EXO_SANITIZE STREQUAL "thread")
   set(_exo_san -fsanitize=thread -fno-omit-frame-pointer)
 elseif(NOT EXO_SANITIZE STREQUAL "")
-  message(FATAL_ERROR "EXO_SANITIZE must be address or thread, not ${EXO_SANITIZE}")
+  message(FATAL_ERROR "EXO_SANITIZE must be address, undefined or thread, not ${EXO_SANITIZE}")
 endif()
 if(_exo_san)
   add_compile_options(${_exo_san})

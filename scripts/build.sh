@@ -4,6 +4,7 @@
 #   scripts/build.sh                       g++, optimized: build/ (override with EXO_BUILD_DIR)
 #   scripts/build.sh --preset asan [T...]  clang-16, ASan+UBSan+libFuzzer: build-asan/
 #   scripts/build.sh --preset tsan [T...]  clang-16, TSan: build-tsan/
+#   scripts/build.sh --preset fuzz [T...]  clang-16, UBSan+libFuzzer at -O2: build-fuzz/ (campaigns)
 # Targets T (default: all) are built alone, as the TSan job does with concurrency_test.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,8 +18,8 @@ while (($#)); do
 done
 case $preset in
   default) build=${EXO_BUILD_DIR:-$repo/build} ;;
-  asan | tsan) build=$repo/build-$preset ;;
-  *) echo "build.sh: unknown preset $preset (default, asan, tsan)" >&2; exit 2 ;;
+  asan | tsan | fuzz) build=$repo/build-$preset ;;
+  *) echo "build.sh: unknown preset $preset (default, asan, tsan, fuzz)" >&2; exit 2 ;;
 esac
 # ccache: share hits across clones of the repository (CI builds a fresh clone every time).
 export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
