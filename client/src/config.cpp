@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "exo/common/file.hpp"
+#include "exo/common/text.hpp"
 
 namespace exo::client {
 
@@ -38,12 +39,6 @@ std::string Trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-bool IsGuid(const std::string& s) {
-  static const std::regex guid(
-      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-      "[0-9a-fA-F]{12}$");
-  return std::regex_match(s, guid);
-}
 
 bool IsDomain(const std::string& s) {
   static const std::regex domain("^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,}$");

@@ -95,14 +95,6 @@ const KnownResource* KnownResourceOf(const std::string& resource) {
   return nullptr;
 }
 
-bool IsGuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
 
 // The tenant in an Entra issuer: the first path segment of https://sts.windows.net/{tid}/ and
 // https://login.microsoftonline.com/{tid}/v2.0 (and their national-cloud hosts).

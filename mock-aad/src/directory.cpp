@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "exo/common/base64.hpp"
+#include "exo/common/text.hpp"
 #include "exo/common/time_format.hpp"
 
 namespace exo::aad {
@@ -26,11 +27,6 @@ std::unexpected<Error> NotFound(const std::string& what) {
   return Fail(ErrorCategory::kNotFound, "NotFound", what);
 }
 
-bool IsGuid(const std::string& s) {
-  static const std::regex re(
-      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
 
 // "2027-01-31T00:00:00Z", or "+90d" / "-1h" relative to `now`.
 Result<SystemTime> ParseTime(const json& j, const char* field, SystemTime now) {

@@ -7,11 +7,11 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <thread>
 
 #include "exo/common/base64.hpp"
+#include "exo/common/text.hpp"
 #include "exo/common/time_format.hpp"
 #include "exo/mock_kit/jwt.hpp"
 
@@ -93,11 +93,6 @@ std::string Param(const Form& f, const std::string& key) {
   return it == f.end() ? std::string() : it->second;
 }
 
-bool IsGuid(const std::string& s) {
-  static const std::regex re(
-      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
 
 bool IEquals(const std::string& a, const std::string& b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;

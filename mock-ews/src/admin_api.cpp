@@ -17,6 +17,7 @@
 
 #include "exo/common/base64.hpp"
 #include "exo/common/random.hpp"
+#include "exo/common/text.hpp"
 #include "exo/common/time_format.hpp"
 #include "exo/mock_kit/journal.hpp"
 #include "internal/admin_cmdlets.hpp"
@@ -48,11 +49,6 @@ constexpr const char* kExchangeAdministrator = "29232cdf-9323-42fd-ade2-1d097af3
 constexpr auto kNextLinkLifetime = std::chrono::minutes(30);
 constexpr std::size_t kMaxPageSize = 1000;  // -PageSize 1–1000 (Connect-ExchangeOnline doc)
 
-bool IsGuid(const std::string& s) {
-  static const std::regex re(
-      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
 
 std::string DomainOf(std::string_view address) {
   const std::size_t at = address.rfind('@');

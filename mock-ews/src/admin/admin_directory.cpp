@@ -6,6 +6,7 @@
 #include <set>
 
 #include "exo/common/crypto.hpp"
+#include "exo/common/text.hpp"
 #include "internal/text_codec.hpp"
 
 namespace exo::mock_ews::admin_internal {
@@ -68,14 +69,6 @@ const std::vector<RoleDef>& Roles() {
 
 }  // namespace
 
-bool IsGuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
 
 std::string SidFor(std::string_view org_id, std::string_view guid) {
   // The store's derivation (mailbox_store.cpp), so groups and mail users share the mailboxes'

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "exo/common/text.hpp"
 #include "exo/common/time_format.hpp"
 #include "internal/admin_directory.hpp"
 #include "internal/exchange_admin_state.hpp"
@@ -12,7 +13,6 @@ namespace exo::mock_ews {
 
 using admin_internal::AssignmentRecord;
 using admin_internal::Directory;
-using admin_internal::IsGuid;
 using admin_internal::OrgState;
 using admin_internal::PolicyRecord;
 using admin_internal::RecipientRecord;

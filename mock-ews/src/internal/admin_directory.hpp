@@ -89,6 +89,5 @@ bool AssignmentCovers(const Directory& dir, const AssignmentRecord& a, const Rec
 bool RbacGrants(const Directory& dir, std::string_view app_id, const Recipient& target,
                 std::string_view permission, const View& view);
 
-bool IsGuid(std::string_view s);
 
 }  // namespace exo::mock_ews::admin_internal

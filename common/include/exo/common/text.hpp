@@ -9,5 +9,7 @@ namespace exo {
 
 std::string AsciiLower(std::string_view s);
 bool AsciiIEquals(std::string_view a, std::string_view b);
+// The canonical form 8-4-4-4-12 of hexadecimal digits, either case, no braces (Entra's ids).
+bool IsGuid(std::string_view s);
 
 }  // namespace exo
