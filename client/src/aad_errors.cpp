@@ -1,7 +1,9 @@
 #include "internal/aad_errors.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <string_view>
+#include <system_error>
 
 namespace exo::client {
 
@@ -66,9 +68,19 @@ constexpr Known kKnown[] = {
 }  // namespace
 
 std::optional<long> FirstAadstsCode(const std::string& text) {
-  static const std::regex re("AADSTS(\\d+)");
-  std::smatch m;
-  if (std::regex_search(text, m, re)) return std::stol(m[1].str());
+  // Scanned by hand: std::stol threw on a run of digits beyond long's range (fuzz_jwt_client,
+  // regression aadsts-code-beyond-long), and libstdc++'s std::regex recurses per character of a
+  // match. Entra's codes have five to seven digits; "AADSTS" followed by a longer number than a
+  // long holds names no code, and the next mention is tried.
+  constexpr std::string_view kPrefix = "AADSTS";
+  for (std::size_t at = text.find(kPrefix); at != std::string::npos;
+       at = text.find(kPrefix, at + kPrefix.size())) {
+    const char* begin = text.data() + at + kPrefix.size();
+    const char* end = text.data() + text.size();
+    if (begin == end || *begin < '0' || *begin > '9') continue;
+    long code = 0;
+    if (std::from_chars(begin, end, code).ec == std::errc()) return code;
+  }
   return std::nullopt;
 }
 

@@ -249,6 +249,28 @@ TEST_F(TokenProviderTest, MalformedAnswers) {
   EXPECT_EQ(p.Get(kScope).error().code, "HTTP 400");
 }
 
+// Verifies an AADSTS number too long to be a code is no code (it threw out of std::stol: found by
+// fuzz_jwt_client), and that a real code mentioned after it is still found.
+TEST_F(TokenProviderTest, AadstsNumberBeyondRangeIsNoCode) {
+  const std::string huge = "AADSTS700022222222222222222222222222222222";
+  http_.Enqueue(JsonResponse(
+      401, nlohmann::json{{"error", "invalid_client"}, {"error_description", huge + ": no."}}.dump()));
+  http_.Enqueue(JsonResponse(
+      401, nlohmann::json{{"error", "invalid_client"},
+                          {"error_description", huge + ", then AADSTS7000215: Invalid client "
+                                                       "secret provided."}}
+               .dump()));
+  TokenProvider& p = Provider();
+  auto first = p.Get(kScope);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, "invalid_client");
+  EXPECT_EQ(first.error().category, ErrorCategory::kAuthentication);
+  p.ResetBackoff();
+  auto second = p.Get(kScope);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, "AADSTS7000215");
+}
+
 // Verifies the certificate credential sends a private_key_jwt assertion with x5t and x5t#S256,
 // audience the token endpoint, signed by the certificate's key.
 TEST_F(TokenProviderTest, CertificateAssertion) {
