@@ -169,7 +169,7 @@ std::optional<Caller> GraphAdmin::Authenticate(const httplib::Request& req,
     Error(res, 401, "InvalidAuthenticationToken", "IDX14100: JWT is not well formed.", req);
     return std::nullopt;
   }
-  const std::string kid = jwt->header.value("kid", "");
+  const std::string kid = mock::StringClaim(jwt->header, "kid");
   std::optional<crypto::PublicKey> key;
   key = mock::FindJwk(keys_.Jwks(""), kid);
   if (!key || !mock::VerifyJwtSignature(*jwt, *key)) {
@@ -177,7 +177,7 @@ std::optional<Caller> GraphAdmin::Authenticate(const httplib::Request& req,
     return std::nullopt;
   }
   const auto& p = jwt->payload;
-  const std::string aud = p.value("aud", "");
+  const std::string aud = mock::StringClaim(p, "aud");
   if (aud != kGraphUri && aud != kGraphAppId && aud != std::string(kGraphUri) + "/") {
     Error(res, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.",
           req);
@@ -190,7 +190,7 @@ std::optional<Caller> GraphAdmin::Authenticate(const httplib::Request& req,
     return std::nullopt;
   }
   Caller c;
-  c.tenant_id = p.value("tid", "");
+  c.tenant_id = mock::StringClaim(p, "tid");
   if (!directory_.FindTenant(c.tenant_id)) {
     Error(res, 401, "InvalidAuthenticationToken", "Access token validation failure.", req);
     return std::nullopt;
@@ -204,7 +204,7 @@ std::optional<Caller> GraphAdmin::Authenticate(const httplib::Request& req,
     }
     return false;
   };
-  const bool app_token = p.value("idtyp", "") == "app";
+  const bool app_token = mock::StringClaim(p, "idtyp") == "app";
   if (app_token) {
     c.may_manage_apps = has("roles", {"Application.ReadWrite.All"});
     c.may_consent = c.may_manage_apps && has("roles", {"AppRoleAssignment.ReadWrite.All"});

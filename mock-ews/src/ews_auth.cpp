@@ -224,6 +224,10 @@ std::optional<AuthFailure> TokenValidator::Check(const std::string& authorizatio
   const nlohmann::json& p = token.claims;
   std::string app_id = mock::StringClaim(p, "appid");
   if (app_id.empty()) app_id = mock::StringClaim(p, "azp");
+  // Entra names the client in every token (appid in v1.0, azp in v2.0). A signed token without
+  // one (a custom issuer behind a remote JWKS) would otherwise be no app at all, which no
+  // ApplicationAccessPolicy scopes: refused as unreadable [infer: no reference gives the text].
+  if (app_id.empty()) return Refuse(401, 2000001, "The token is malformed.", "invalid_token");
   // Exchange Online honours RBAC for Applications without any Entra consent ("remove the Entra
   // consent when you move to RBAC", application-rbac FAQ), so both permission refusals below give
   // way to an RBAC grant; which mailboxes it covers is the admin model's call (AuthorizeEws).

@@ -16,6 +16,7 @@
 #include "exo/common/random.hpp"
 #include "exo/common/time_format.hpp"
 #include "exo/mock_kit/journal.hpp"
+#include "exo/mock_kit/jwt.hpp"
 #include "internal/graph_mail.hpp"
 #include "internal/graph_ops.hpp"
 #include "internal/text_codec.hpp"
@@ -544,13 +545,25 @@ class GraphService {
     }
     const json& claims = token.claims;
     caller.tenant_id = token.tenant_id;
-    caller.app_id = claims.value("appid", claims.value("azp", ""));
+    // Claims of another type than Entra's (a token signed with a registered remote JWKS says
+    // anything) count as absent, never as a type error answered as a bad request body.
+    caller.app_id = mock::StringClaim(claims, "appid");
+    if (caller.app_id.empty()) caller.app_id = mock::StringClaim(claims, "azp");
+    if (caller.app_id.empty()) {
+      // No client named (see ews_auth.cpp): no application access policy could scope it.
+      mock::Annotate("denied", "token");
+      return GraphReply::Fail(GraphError{401,
+                                         "InvalidAuthenticationToken",
+                                         "Access token validation failure.",
+                                         {{"WWW-Authenticate", kChallenge}}});
+    }
     const std::vector<std::string> roles = StringsOf(claims, "roles");
     const std::vector<std::string> scopes = StringsOf(claims, "scp");
-    caller.app_only = scopes.empty() || claims.value("idtyp", "") == "app";
+    caller.app_only = scopes.empty() || mock::StringClaim(claims, "idtyp") == "app";
     caller.permissions = caller.app_only ? roles : scopes;
-    caller.user_oid = claims.value("oid", "");
-    caller.user_upn = claims.value("upn", claims.value("preferred_username", ""));
+    caller.user_oid = mock::StringClaim(claims, "oid");
+    caller.user_upn = mock::StringClaim(claims, "upn");
+    if (caller.user_upn.empty()) caller.user_upn = mock::StringClaim(claims, "preferred_username");
     return std::nullopt;
   }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "../common/jwt_forge.hpp"
 #include "aad_fixture.hpp"
 
 namespace exo::aad::test {
@@ -154,6 +155,12 @@ TEST_F(GraphAdminTest, AuthenticatesAndAuthorizesAsGraph) {
   std::string forged = AdminToken();
   forged[forged.size() - 5] = forged[forged.size() - 5] == 'A' ? 'B' : 'A';
   ExpectGraphError(Graph("GET", "/v1.0/applications", forged), 401, "InvalidAuthenticationToken");
+  // A kid that is no string names no key (it once escaped as a JSON type error: a 500).
+  for (const json& kid : {json(42), json::array()}) {
+    ExpectGraphError(Graph("GET", "/v1.0/applications",
+                           exo::testing::Retoken(AdminToken(), [&](json& h) { h["kid"] = kid; }, {})),
+                     401, "InvalidAuthenticationToken");
+  }
 
   ASSERT_EQ(Control("POST", "/world",
                     json{{"tenants",

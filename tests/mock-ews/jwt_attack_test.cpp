@@ -261,6 +261,46 @@ TEST_F(JwtAttackTest, InjectedKidIsInvalidSignature) {
   }
 }
 
+// Verifies a kid of another JSON type than a string (a number, an object) names no key: refused as
+// a bad signature, never answered as a server error or as a malformed request body.
+TEST_F(JwtAttackTest, KidOfAnotherTypeIsInvalidSignature) {
+  for (const json& kid : {json(42), json::object({{"kid", "x"}}), json::array()}) {
+    SCOPED_TRACE(kid.dump());
+    ExpectRefusedByBoth(
+        [&](const std::string& real) {
+          return Resign(real, [&](json& h) { h["kid"] = h["x5t"] = kid; }, nullptr);
+        },
+        kInvalidSignature, kGraphBadSignature);
+  }
+}
+
+// Verifies a token the issuer signed that names no client (appid and azp absent, or not strings)
+// is refused by both (no application access policy could scope it), and that the caller's other
+// claims of another type than a string count as absent: never a 500, never Graph's complaint
+// about a request body.
+TEST_F(JwtAttackTest, TokenNamingNoClientIsRefused) {
+  for (const json& value : {json(42), json(nullptr)}) {
+    SCOPED_TRACE(value.dump());
+    ExpectRefusedByBoth(
+        [&](const std::string& real) {
+          return ResignClaims(real, [&](json& c) {
+            for (const char* claim : {"appid", "azp", "idtyp", "oid", "upn"}) {
+              if (value.is_null()) {
+                c.erase(claim);
+              } else {
+                c[claim] = value;
+              }
+            }
+          });
+        },
+        kMalformed, "Access token validation failure.");
+  }
+  const HttpReply graph = CallGraph(ResignClaims(graph_token_, [](json& c) {
+    for (const char* claim : {"idtyp", "oid", "upn", "preferred_username"}) c[claim] = 42;
+  }));
+  EXPECT_EQ(graph.status, 200) << graph.body;
+}
+
 // Verifies jku and x5u headers are never followed: a token signed by the attacker's key, naming
 // the attacker's key set (jku) or certificate (x5u) on a server the attacker runs, is refused,
 // and that server never receives a request.
