@@ -7,6 +7,8 @@
 #include "exo/common/base64.hpp"
 #include "exo/common/text.hpp"
 #include "exo/common/time_format.hpp"
+#include "exo/mock_kit/json_fields.hpp"
+#include "exo/mock_kit/world_format.hpp"
 
 namespace exo::aad {
 
@@ -25,6 +27,15 @@ std::unexpected<Error> Invalid(const std::string& why) {
 }
 std::unexpected<Error> NotFound(const std::string& what) {
   return Fail(ErrorCategory::kNotFound, "NotFound", what);
+}
+
+Result<void> StringFields(const json& object, std::initializer_list<std::string_view> strings) {
+  if (auto bad = mock::CheckStringFields(object, strings)) return Invalid(*bad);
+  return {};
+}
+
+std::string Item(const std::string& list, std::size_t i) {
+  return list + "[" + std::to_string(i) + "]";
 }
 
 
@@ -224,12 +235,12 @@ json Directory::DefaultWorld(const std::string& admin_password) {
 }
 
 Result<std::vector<Tenant>> Directory::ParseWorld(const json& world) {
-  if (!world.is_object()) return Invalid("the world is a JSON object");
+  // Every member known and of its type first (mock-kit's world format, shared with mock-ews):
+  // a typo must not load a world without what the file meant to declare.
+  if (auto bad = mock::CheckWorldShape(world)) return Invalid(*bad);
   std::vector<Tenant> out;
   if (!world.contains("tenants")) return out;
-  if (!world["tenants"].is_array()) return Invalid("tenants must be an array");
   for (const auto& tj : world["tenants"]) {
-    if (!tj.is_object()) return Invalid("each tenant is an object");
     Tenant t;
     t.id = Lower(OptString(tj, "id"));
     if (!IsGuid(t.id)) return Invalid("tenant id '" + t.id + "' is not a GUID");
@@ -313,22 +324,28 @@ Result<void> Directory::Merge(const json& world) {
       }
     }
   }
-  for (const auto& tj : world.value("tenants", json::array())) {
+  const json no_tenants = json::array();
+  const json& tenant_list = world.contains("tenants") ? world["tenants"] : no_tenants;
+  for (std::size_t ti = 0; ti < tenant_list.size(); ++ti) {
+    const json& tj = tenant_list[ti];
     const std::string tid = Lower(OptString(tj, "id"));
-    for (const auto& uj : tj.value("users", json::array())) {
-      if (auto r = copy.AddUser(tid, uj); !r) return std::unexpected(r.error());
+    const json users = tj.value("users", json::array());
+    for (std::size_t ui = 0; ui < users.size(); ++ui) {
+      const std::string where = Item(Item("tenants", ti) + ".users", ui);
+      if (auto r = copy.AddUser(tid, users[ui]); !r) {
+        return Invalid(where + ": " + r.error().message);
+      }
     }
-    if (tj.contains("applications") && !tj["applications"].is_array()) {
-      return Invalid("tenant " + tid + ": applications is an array");
-    }
-    for (const auto& aj : tj.value("applications", json::array())) {
-      if (!aj.is_object()) return Invalid("each application is an object");
+    const json applications = tj.value("applications", json::array());
+    for (std::size_t ai = 0; ai < applications.size(); ++ai) {
+      const json& aj = applications[ai];
+      const std::string where = Item(Item("tenants", ti) + ".applications", ai);
       json spec = aj;
       for (const char* k : {"passwordCredentials", "keyCredentials", "appRoleAssignments"}) {
         spec.erase(k);
       }
       auto app = copy.CreateApplication(tid, spec);
-      if (!app) return std::unexpected(app.error());
+      if (!app) return Invalid(where + ": " + app.error().message);
       const std::string& app_id = app->app_id;
       if (aj.value("servicePrincipal", true)) {
         auto sp = copy.CreateServicePrincipal(tid, app_id);
@@ -339,21 +356,17 @@ Result<void> Directory::Merge(const json& world) {
           copy.MutableApp(*copy.MutableTenant(tid), app_id)->sp_object_id = spid;
         }
       }
-      for (const char* k : {"passwordCredentials", "keyCredentials", "appRoleAssignments"}) {
-        if (aj.contains(k) && !aj[k].is_array()) {
-          return Invalid("application " + app_id + ": " + k + " is an array");
+      for (const auto& pj : aj.value("passwordCredentials", json::array())) {
+        if (auto r = copy.AddPassword(tid, app_id, pj); !r) {
+          return Invalid(where + ": " + r.error().message);
         }
       }
-      for (const auto& pj : aj.value("passwordCredentials", json::array())) {
-        if (auto r = copy.AddPassword(tid, app_id, pj); !r) return std::unexpected(r.error());
-      }
       for (const auto& kj : aj.value("keyCredentials", json::array())) {
-        if (auto r = copy.AddKey(tid, app_id, kj); !r) return std::unexpected(r.error());
+        if (auto r = copy.AddKey(tid, app_id, kj); !r) return Invalid(where + ": " + r.error().message);
       }
       for (const auto& gj : aj.value("appRoleAssignments", json::array())) {
-        if (!gj.is_object()) return Invalid("each appRoleAssignment is an object");
         auto r = copy.GrantAppRole(tid, app_id, OptString(gj, "resource"), OptString(gj, "appRole"));
-        if (!r) return std::unexpected(r.error());
+        if (!r) return Invalid(where + ": " + r.error().message);
         // Assignments from the world file exist from the start: no propagation wait.
         auto* a = copy.MutableApp(*copy.MutableTenant(tid), app_id);
         a->grants.back().created = now - std::chrono::hours(24 * 365);
@@ -484,6 +497,7 @@ std::optional<User> Directory::FindUser(const std::string& tenant_id, const std:
 
 Result<Application> Directory::CreateApplication(const std::string& tenant_id, const json& spec) {
   if (!spec.is_object()) return Invalid("an application is a JSON object");
+  if (auto r = StringFields(spec, {"appId", "id", "displayName"}); !r) return std::unexpected(r.error());
   const SystemTime now = clock_.Now();
   std::lock_guard lock(mu_);
   Tenant* t = MutableTenant(tenant_id);
@@ -577,6 +591,9 @@ Result<std::string> Directory::CreateServicePrincipal(const std::string& tenant_
 Result<NewSecret> Directory::AddPassword(const std::string& tenant_id, const std::string& app_id,
                                          const json& spec) {
   if (!spec.is_object()) return Invalid("a password credential is a JSON object");
+  if (auto r = StringFields(spec, {"secretText", "displayName", "keyId"}); !r) {
+    return std::unexpected(r.error());
+  }
   const SystemTime now = clock_.Now();
   NewSecret secret;
   secret.secret_text = OptString(spec, "secretText");
@@ -625,6 +642,9 @@ Result<void> Directory::RemovePassword(const std::string& tenant_id, const std::
 Result<KeyCredential> Directory::AddKey(const std::string& tenant_id, const std::string& app_id,
                                         const json& spec) {
   if (!spec.is_object()) return Invalid("a key credential is a JSON object");
+  if (auto r = StringFields(spec, {"certificatePem", "key", "keyId", "displayName"}); !r) {
+    return std::unexpected(r.error());
+  }
   const SystemTime now = clock_.Now();
   std::optional<crypto::Certificate> cert;
   if (spec.contains("certificatePem") && spec["certificatePem"].is_string()) {
@@ -736,6 +756,12 @@ Result<void> Directory::RevokeAppRole(const std::string& tenant_id, const std::s
 
 Result<User> Directory::AddUser(const std::string& tenant_id, const json& spec) {
   if (!spec.is_object()) return Invalid("a user is a JSON object");
+  if (auto r = StringFields(spec, {"userPrincipalName", "id", "displayName", "password"}); !r) {
+    return std::unexpected(r.error());
+  }
+  if (spec.contains("accountEnabled") && !spec["accountEnabled"].is_boolean()) {
+    return Invalid("accountEnabled is true or false");
+  }
   User u;
   u.upn = OptString(spec, "userPrincipalName");
   if (u.upn.find('@') == std::string::npos) return Invalid("userPrincipalName must be user@domain");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "exo/mock_kit/world_format.hpp"
+
 namespace exo::mock_ews {
 
 using nlohmann::json;
@@ -42,6 +44,12 @@ Result<SeededMailboxes> SeedFromWorld(const json& world, MailboxStore& store) {
   constexpr const char* kCode = "InvalidWorld";
   SeededMailboxes out;
   if (!world.is_object()) return Invalid(kCode, "world", "not a JSON object");
+  // Every member known and of its type (the format mock-aad reads too, mock-kit's): a typo such
+  // as "mailbox" must not start a server without the mailboxes the file meant to declare.
+  if (auto bad = mock::CheckWorldShape(world)) {
+    return Fail(ErrorCategory::kConfiguration, kCode, *bad,
+                "see docs/mock-ews.md for the world file and --mailbox formats");
+  }
   const json empty = json::array();
   const json& tenants = world.contains("tenants") ? world["tenants"] : empty;
   const json& mailboxes = world.contains("mailboxes") ? world["mailboxes"] : empty;

@@ -205,5 +205,41 @@ TEST(WorldMailboxesTest, NamesTheOffendingEntry) {
   EXPECT_EQ(seeded.error().message, "mailboxes[0]: no \"smtp\"");
 }
 
+// Verifies that a member the world format does not have, or one of another type, is refused
+// naming it, and creates no mailbox: mock-ews reads the file mock-aad reads, with the same shape.
+TEST(WorldMailboxesTest, RefusesUnknownMembersAndWrongTypes) {
+  struct Case {
+    json world;
+    std::string message;
+  };
+  json shared_as_text = aad::test::TestWorld();
+  shared_as_text["mailboxes"] = {{{"organization", aad::test::kTenantId},
+                                  {"smtp", "support@contoso.com"},
+                                  {"shared", "yes"}}};
+  json typo = aad::test::TestWorld();
+  typo["mailbox"] = json::array();
+  json user_typo = aad::test::TestWorld();
+  user_typo["tenants"][0]["users"][0]["mail"] = "admin@contoso.com";
+  json display_name_number = aad::test::TestWorld();
+  display_name_number["tenants"][0]["users"][0]["displayName"] = 7;
+  const Case cases[] = {
+      {typo, "the world: unknown field 'mailbox' (known: tenants, settings, mailboxes)"},
+      {shared_as_text, "mailboxes[0]: shared is true or false"},
+      {user_typo, "tenants[0].users[0]: unknown field 'mail'"},
+      {display_name_number, "tenants[0].users[0]: displayName is a string, not a number"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.message);
+    SimulatedClock clock;
+    SeededRandom random(1);
+    MailboxStore store(clock, random);
+    auto seeded = SeedFromWorld(c.world, store);
+    ASSERT_FALSE(seeded.has_value());
+    EXPECT_EQ(seeded.error().code, "InvalidWorld");
+    EXPECT_EQ(seeded.error().message.rfind(c.message, 0), 0u) << seeded.error().message;
+    EXPECT_TRUE(store.ListOrganizations().empty());
+  }
+}
+
 }  // namespace
 }  // namespace exo::mock_ews
