@@ -15,7 +15,7 @@ std::optional<std::string> CheckFields(const nlohmann::json& object,
       if (!list.empty()) list += ", ";
       list += k;
     }
-    return "unknown field '" + name + "' (known: " + list + ")";
+    return "unknown key '" + name + "' (known: " + list + ")";
   }
   return CheckStringFields(object, strings);
 }

@@ -223,9 +223,9 @@ TEST(WorldMailboxesTest, RefusesUnknownMembersAndWrongTypes) {
   json display_name_number = aad::test::TestWorld();
   display_name_number["tenants"][0]["users"][0]["displayName"] = 7;
   const Case cases[] = {
-      {typo, "the world: unknown field 'mailbox' (known: tenants, settings, mailboxes)"},
+      {typo, "the world: unknown key 'mailbox' (known: tenants, settings, mailboxes)"},
       {shared_as_text, "mailboxes[0]: shared is true or false"},
-      {user_typo, "tenants[0].users[0]: unknown field 'mail'"},
+      {user_typo, "tenants[0].users[0]: unknown key 'mail'"},
       {display_name_number, "tenants[0].users[0]: displayName is a string, not a number"},
   };
   for (const auto& c : cases) {

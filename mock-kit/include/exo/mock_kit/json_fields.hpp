@@ -12,7 +12,7 @@
 
 namespace exo::mock {
 
-// What is wrong with `object`, if anything: its first member not in `known` ("unknown field
+// What is wrong with `object`, if anything: its first member not in `known` ("unknown key
 // 'apps' (known: id, users, applications)"), else the first of `strings` present as neither a
 // string nor null ("appId is a string, not an array"). A typo or a wrong type left unchecked
 // would be a silent default: a world loading without the app the file meant to declare.

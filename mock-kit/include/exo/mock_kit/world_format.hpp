@@ -10,7 +10,7 @@
 namespace exo::mock {
 
 // What is wrong with the shape of `world`, naming the member ("tenants[0].applications[1]:
-// unknown field 'secrets' (known: ...)", "tenants[0].users[0]: password is a string, not a
+// unknown key 'secrets' (known: ...)", "tenants[0].users[0]: password is a string, not a
 // number"): every object has only the format's members, each of its type. What the values mean
 // (GUIDs, dates, certificates, role names) is left to the mock that reads them.
 std::optional<std::string> CheckWorldShape(const nlohmann::json& world);
