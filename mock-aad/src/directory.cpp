@@ -362,7 +362,9 @@ Result<void> Directory::Merge(const json& world) {
         }
       }
       for (const auto& kj : aj.value("keyCredentials", json::array())) {
-        if (auto r = copy.AddKey(tid, app_id, kj); !r) return Invalid(where + ": " + r.error().message);
+        if (auto r = copy.AddKey(tid, app_id, kj); !r) {
+          return Invalid(where + ": " + r.error().message);
+        }
       }
       for (const auto& gj : aj.value("appRoleAssignments", json::array())) {
         auto r = copy.GrantAppRole(tid, app_id, OptString(gj, "resource"), OptString(gj, "appRole"));
@@ -497,7 +499,9 @@ std::optional<User> Directory::FindUser(const std::string& tenant_id, const std:
 
 Result<Application> Directory::CreateApplication(const std::string& tenant_id, const json& spec) {
   if (!spec.is_object()) return Invalid("an application is a JSON object");
-  if (auto r = StringFields(spec, {"appId", "id", "displayName"}); !r) return std::unexpected(r.error());
+  if (auto r = StringFields(spec, {"appId", "id", "displayName"}); !r) {
+    return std::unexpected(r.error());
+  }
   const SystemTime now = clock_.Now();
   std::lock_guard lock(mu_);
   Tenant* t = MutableTenant(tenant_id);

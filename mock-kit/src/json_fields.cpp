@@ -27,7 +27,9 @@ std::optional<std::string> CheckStringFields(const nlohmann::json& object,
     const auto it = object.find(name);
     if (it == object.end() || it->is_string() || it->is_null()) continue;
     return std::string(name) + " is a string, not " +
-           (it->is_array() ? "an array" : it->is_object() ? "an object" : "a " + std::string(it->type_name()));
+           (it->is_array()    ? "an array"
+            : it->is_object() ? "an object"
+                              : "a " + std::string(it->type_name()));
   }
   return std::nullopt;
 }

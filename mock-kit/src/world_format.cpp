@@ -15,10 +15,18 @@ constexpr std::string_view kTenant[] = {
     "id", "displayName", "domains", "exchangeServicePrincipalNames", "users", "applications"};
 constexpr std::string_view kUser[] = {"userPrincipalName", "id",    "displayName",
                                       "password",          "roles", "accountEnabled"};
-constexpr std::string_view kApplication[] = {
-    "appId", "id", "displayName", "enabled", "isFallbackPublicClient", "identifierUris",
-    "requiredResourceAccess", "servicePrincipal", "servicePrincipalId", "passwordCredentials",
-    "keyCredentials", "appRoleAssignments"};
+constexpr std::string_view kApplication[] = {"appId",
+                                             "id",
+                                             "displayName",
+                                             "enabled",
+                                             "isFallbackPublicClient",
+                                             "identifierUris",
+                                             "requiredResourceAccess",
+                                             "servicePrincipal",
+                                             "servicePrincipalId",
+                                             "passwordCredentials",
+                                             "keyCredentials",
+                                             "appRoleAssignments"};
 constexpr std::string_view kPassword[] = {"secretText", "displayName", "keyId", "startDateTime",
                                           "endDateTime"};
 constexpr std::string_view kKey[] = {"certificatePem", "key",           "keyId",
@@ -63,7 +71,8 @@ std::optional<std::string> Object(const json& object, const std::string& where,
 }
 
 std::optional<std::string> Application(const json& a, const std::string& where) {
-  if (auto bad = Object(a, where, kApplication, {"appId", "id", "displayName", "servicePrincipalId"})) {
+  if (auto bad =
+          Object(a, where, kApplication, {"appId", "id", "displayName", "servicePrincipalId"})) {
     return bad;
   }
   if (auto bad = Booleans(a, where, {"enabled", "isFallbackPublicClient", "servicePrincipal"})) {
@@ -78,9 +87,9 @@ std::optional<std::string> Application(const json& a, const std::string& where) 
     return bad;
   }
   if (auto bad = Array(a, where, "keyCredentials", [](const json& k, const std::string& at) {
-        return Object(k, at, kKey,
-                      {"certificatePem", "key", "keyId", "displayName", "startDateTime",
-                       "endDateTime"});
+        return Object(
+            k, at, kKey,
+            {"certificatePem", "key", "keyId", "displayName", "startDateTime", "endDateTime"});
       })) {
     return bad;
   }
@@ -94,7 +103,8 @@ std::optional<std::string> Tenant(const json& t, const std::string& where) {
   if (auto bad = Array(t, where, "domains", AnyEntries)) return bad;
   if (auto bad = Array(t, where, "exchangeServicePrincipalNames", AnyEntries)) return bad;
   if (auto bad = Array(t, where, "users", [](const json& u, const std::string& at) {
-        if (auto wrong = Object(u, at, kUser, {"userPrincipalName", "id", "displayName", "password"})) {
+        if (auto wrong =
+                Object(u, at, kUser, {"userPrincipalName", "id", "displayName", "password"})) {
           return wrong;
         }
         if (auto wrong = Array(u, at, "roles", AnyEntries)) return wrong;
