@@ -38,6 +38,11 @@ std::string Item(const std::string& list, std::size_t i) {
   return list + "[" + std::to_string(i) + "]";
 }
 
+// The array `object`[`key`], or an empty one when absent (CheckWorldShape has seen to the type).
+const json& Entries(const json& object, const char* key) {
+  static const json none = json::array();
+  return object.contains(key) ? object[key] : none;
+}
 
 // "2027-01-31T00:00:00Z", or "+90d" / "-1h" relative to `now`.
 Result<SystemTime> ParseTime(const json& j, const char* field, SystemTime now) {
@@ -324,19 +329,18 @@ Result<void> Directory::Merge(const json& world) {
       }
     }
   }
-  const json no_tenants = json::array();
-  const json& tenant_list = world.contains("tenants") ? world["tenants"] : no_tenants;
+  const json& tenant_list = Entries(world, "tenants");
   for (std::size_t ti = 0; ti < tenant_list.size(); ++ti) {
     const json& tj = tenant_list[ti];
     const std::string tid = Lower(OptString(tj, "id"));
-    const json users = tj.value("users", json::array());
+    const json& users = Entries(tj, "users");
     for (std::size_t ui = 0; ui < users.size(); ++ui) {
       const std::string where = Item(Item("tenants", ti) + ".users", ui);
       if (auto r = copy.AddUser(tid, users[ui]); !r) {
         return Invalid(where + ": " + r.error().message);
       }
     }
-    const json applications = tj.value("applications", json::array());
+    const json& applications = Entries(tj, "applications");
     for (std::size_t ai = 0; ai < applications.size(); ++ai) {
       const json& aj = applications[ai];
       const std::string where = Item(Item("tenants", ti) + ".applications", ai);
@@ -356,17 +360,17 @@ Result<void> Directory::Merge(const json& world) {
           copy.MutableApp(*copy.MutableTenant(tid), app_id)->sp_object_id = spid;
         }
       }
-      for (const auto& pj : aj.value("passwordCredentials", json::array())) {
+      for (const auto& pj : Entries(aj, "passwordCredentials")) {
         if (auto r = copy.AddPassword(tid, app_id, pj); !r) {
           return Invalid(where + ": " + r.error().message);
         }
       }
-      for (const auto& kj : aj.value("keyCredentials", json::array())) {
+      for (const auto& kj : Entries(aj, "keyCredentials")) {
         if (auto r = copy.AddKey(tid, app_id, kj); !r) {
           return Invalid(where + ": " + r.error().message);
         }
       }
-      for (const auto& gj : aj.value("appRoleAssignments", json::array())) {
+      for (const auto& gj : Entries(aj, "appRoleAssignments")) {
         auto r = copy.GrantAppRole(tid, app_id, OptString(gj, "resource"), OptString(gj, "appRole"));
         if (!r) return Invalid(where + ": " + r.error().message);
         // Assignments from the world file exist from the start: no propagation wait.
